@@ -1,0 +1,21 @@
+//! Shared foundation of timbral: the table contract, the workdir layout, atomic Parquet I/O,
+//! the error type, the `ingest_errors` log, progress reporting and small helpers that every
+//! stage crate needs.
+//!
+//! Stage crates exchange Polars [`DataFrame`](polars::prelude::DataFrame)s stored as Parquet
+//! files under a [`Workdir`]. Every read goes through [`Workdir::read_table`], which validates
+//! the frame against its [`TableSpec`], so a stage never starts on a malformed input.
+
+pub mod contract;
+pub mod error;
+pub mod errors_log;
+pub mod ids;
+pub mod io;
+pub mod matrix;
+pub mod progress;
+pub mod workdir;
+
+pub use contract::{ColumnType, Table, TableSpec};
+pub use error::{Error, Result};
+pub use errors_log::IngestError;
+pub use workdir::Workdir;

@@ -1,0 +1,12 @@
+//! Ingestion: every source (audio files, Spotify Web API, saved JSON, Million Song Dataset,
+//! audio-features CSV, synthetic data) is turned into the same interim tables
+//! (`tracks`, `artists`, `segments`, `sections`, `audio_features`, `ingest_errors`).
+//! Sources build an [`tables::IngestBatch`] and merge it with [`tables::merge_into_workdir`].
+
+pub mod audio;
+pub mod features_csv;
+pub mod json;
+pub mod msd;
+pub mod spotify;
+pub mod synth;
+pub mod tables;

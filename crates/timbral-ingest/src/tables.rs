@@ -1,0 +1,403 @@
+//! The one way every source writes interim tables: build an [`IngestBatch`] of records, then
+//! [`merge_into_workdir`]. Merging replaces earlier rows of the same `track_id`, so re-ingesting
+//! a song updates it and a library can grow batch by batch. Tables are written segments first
+//! and `tracks` last: a run killed in between leaves tracks that a rerun sees as not yet
+//! ingested, never a track without its segments.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::*;
+use timbral_core::contract::{AUDIO_FEATURE_COLUMNS, pitch_columns, timbre_columns};
+use timbral_core::error::PolarsContext;
+use timbral_core::{Result, Table, Workdir, ids};
+
+/// One song's metadata and track-level analysis.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrackRecord {
+    pub track_id: String,
+    pub title: String,
+    pub artist_name: String,
+    pub album: Option<String>,
+    pub genres: Vec<String>,
+    pub duration_s: f64,
+    pub tempo: Option<f64>,
+    pub tempo_confidence: Option<f64>,
+    pub key: Option<i32>,
+    pub key_confidence: Option<f64>,
+    pub mode: Option<i32>,
+    pub mode_confidence: Option<f64>,
+    pub time_signature: Option<i32>,
+    pub time_signature_confidence: Option<f64>,
+    pub loudness: Option<f64>,
+    /// audio / spotify / json / msd / csv / synthetic.
+    pub source: String,
+    /// Path or URI the song came from.
+    pub location: String,
+}
+
+/// One segment, shaped like a Spotify audio-analysis segment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SegmentRecord {
+    pub start: f64,
+    pub duration: f64,
+    pub confidence: f64,
+    pub loudness_start: f64,
+    pub loudness_max: f64,
+    pub loudness_max_time: f64,
+    pub loudness_end: f64,
+    pub pitches: [f32; 12],
+    pub timbre: [f32; 12],
+}
+
+/// One section of a Spotify audio analysis.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SectionRecord {
+    pub start: f64,
+    pub duration: f64,
+    pub confidence: Option<f64>,
+    pub loudness: Option<f64>,
+    pub tempo: Option<f64>,
+    pub key: Option<i32>,
+    pub mode: Option<i32>,
+    pub time_signature: Option<i32>,
+}
+
+/// Spotify's high-level features for one track, in [`AUDIO_FEATURE_COLUMNS`] order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioFeatureRecord {
+    pub track_id: String,
+    pub values: [Option<f64>; 9],
+}
+
+/// Everything one ingestion run produced. Segments and sections are keyed by track id.
+#[derive(Debug, Default)]
+pub struct IngestBatch {
+    pub tracks: Vec<TrackRecord>,
+    pub segments: BTreeMap<String, Vec<SegmentRecord>>,
+    pub sections: BTreeMap<String, Vec<SectionRecord>>,
+    pub audio_features: Vec<AudioFeatureRecord>,
+    /// Genres per artist name where the source knows them (Spotify artists, MSD terms).
+    /// Otherwise an artist's genres are the union of its tracks' genres.
+    pub artist_genres: BTreeMap<String, Vec<String>>,
+}
+
+/// Row counts of the interim tables after a merge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MergeSummary {
+    pub tracks: usize,
+    pub artists: usize,
+    pub segments: usize,
+}
+
+impl IngestBatch {
+    pub fn is_empty(&self) -> bool {
+        self.tracks.is_empty() && self.audio_features.is_empty()
+    }
+}
+
+/// Merges `batch` into the workdir's interim tables, replacing rows of re-ingested tracks.
+pub fn merge_into_workdir(workdir: &Workdir, batch: &IngestBatch) -> Result<MergeSummary> {
+    let new_ids: Vec<&str> = batch
+        .tracks
+        .iter()
+        .map(|t| t.track_id.as_str())
+        .chain(batch.audio_features.iter().map(|a| a.track_id.as_str()))
+        .collect();
+    let replaced = Series::new("replaced".into(), &new_ids);
+
+    let segments = merge_table(workdir, Table::Segments, segments_frame(&batch.segments)?, &replaced)?;
+    if !batch.sections.is_empty() || workdir.has_table(Table::Sections) {
+        merge_table(workdir, Table::Sections, sections_frame(&batch.sections)?, &replaced)?;
+    }
+    if !batch.audio_features.is_empty() || workdir.has_table(Table::AudioFeatures) {
+        merge_table(
+            workdir,
+            Table::AudioFeatures,
+            audio_features_frame(&batch.audio_features)?,
+            &replaced,
+        )?;
+    }
+    let tracks = merge_table(workdir, Table::Tracks, tracks_frame(&batch.tracks)?, &replaced)?;
+    let mut artists = artists_frame(&tracks, &batch.artist_genres)?;
+    workdir.write_table(Table::Artists, &mut artists)?;
+    Ok(MergeSummary {
+        tracks: tracks.height(),
+        artists: artists.height(),
+        segments: segments.height(),
+    })
+}
+
+/// Existing rows whose track_id is not in `replaced`, followed by `new`, sorted by track id
+/// so that the result does not depend on the order batches arrived in.
+fn merge_table(
+    workdir: &Workdir,
+    table: Table,
+    new: DataFrame,
+    replaced: &Series,
+) -> Result<DataFrame> {
+    let combined = match workdir.read_table_if_exists(table)? {
+        Some(old) => old
+            .lazy()
+            .filter(
+                col("track_id")
+                    .is_in(lit(replaced.clone()).implode(), false)
+                    .not(),
+            )
+            .collect()
+            .ctx(format!("merging `{}`", table.name()))?
+            .vstack(&new.select(old_column_order(table)).ctx("aligning columns")?)
+            .ctx(format!("merging `{}`", table.name()))?,
+        None => new,
+    };
+    let mut sort_by = vec!["track_id"];
+    match table {
+        Table::Segments => sort_by.push("seg"),
+        Table::Sections => sort_by.push("section"),
+        _ => {}
+    }
+    let mut sorted = combined
+        .sort(sort_by, SortMultipleOptions::default().with_maintain_order(true))
+        .ctx(format!("sorting `{}`", table.name()))?;
+    sorted.rechunk_mut();
+    workdir.write_table(table, &mut sorted)?;
+    Ok(sorted)
+}
+
+fn old_column_order(table: Table) -> Vec<String> {
+    table.spec().columns.into_iter().map(|c| c.name).collect()
+}
+
+fn tracks_frame(tracks: &[TrackRecord]) -> Result<DataFrame> {
+    let genres: Vec<Series> = tracks
+        .iter()
+        .map(|t| Series::new("".into(), &t.genres))
+        .collect();
+    let mut genres = Series::new("genres".into(), genres);
+    if tracks.is_empty() {
+        genres = genres
+            .cast(&DataType::List(Box::new(DataType::String)))
+            .ctx("typing genres")?;
+    }
+    let get = |f: fn(&TrackRecord) -> Option<f64>| tracks.iter().map(f).collect::<Vec<_>>();
+    let geti = |f: fn(&TrackRecord) -> Option<i32>| tracks.iter().map(f).collect::<Vec<_>>();
+    DataFrame::new(vec![
+        Column::new("track_id".into(), tracks.iter().map(|t| t.track_id.as_str()).collect::<Vec<_>>()),
+        Column::new("title".into(), tracks.iter().map(|t| t.title.as_str()).collect::<Vec<_>>()),
+        Column::new(
+            "artist_id".into(),
+            tracks.iter().map(|t| ids::artist_id(&t.artist_name)).collect::<Vec<_>>(),
+        ),
+        Column::new("artist_name".into(), tracks.iter().map(|t| t.artist_name.as_str()).collect::<Vec<_>>()),
+        Column::new("album".into(), tracks.iter().map(|t| t.album.as_deref()).collect::<Vec<_>>()),
+        genres.into(),
+        Column::new("duration_s".into(), tracks.iter().map(|t| t.duration_s).collect::<Vec<_>>()),
+        Column::new("tempo".into(), get(|t| t.tempo)),
+        Column::new("tempo_confidence".into(), get(|t| t.tempo_confidence)),
+        Column::new("key".into(), geti(|t| t.key)),
+        Column::new("key_confidence".into(), get(|t| t.key_confidence)),
+        Column::new("mode".into(), geti(|t| t.mode)),
+        Column::new("mode_confidence".into(), get(|t| t.mode_confidence)),
+        Column::new("time_signature".into(), geti(|t| t.time_signature)),
+        Column::new("time_signature_confidence".into(), get(|t| t.time_signature_confidence)),
+        Column::new("loudness".into(), get(|t| t.loudness)),
+        Column::new("source".into(), tracks.iter().map(|t| t.source.as_str()).collect::<Vec<_>>()),
+        Column::new("location".into(), tracks.iter().map(|t| t.location.as_str()).collect::<Vec<_>>()),
+    ])
+    .ctx("building `tracks`")
+}
+
+fn segments_frame(segments: &BTreeMap<String, Vec<SegmentRecord>>) -> Result<DataFrame> {
+    let rows = segments.values().map(Vec::len).sum();
+    let mut track_id = Vec::with_capacity(rows);
+    let mut seg = Vec::with_capacity(rows);
+    let mut scalars: [Vec<f64>; 7] = std::array::from_fn(|_| Vec::with_capacity(rows));
+    let mut pitches: [Vec<f32>; 12] = std::array::from_fn(|_| Vec::with_capacity(rows));
+    let mut timbre: [Vec<f32>; 12] = std::array::from_fn(|_| Vec::with_capacity(rows));
+    for (id, list) in segments {
+        for (i, s) in list.iter().enumerate() {
+            track_id.push(id.as_str());
+            seg.push(i as u32);
+            let values = [
+                s.start,
+                s.duration,
+                s.confidence,
+                s.loudness_start,
+                s.loudness_max,
+                s.loudness_max_time,
+                s.loudness_end,
+            ];
+            for (column, v) in scalars.iter_mut().zip(values) {
+                column.push(v);
+            }
+            for b in 0..12 {
+                pitches[b].push(s.pitches[b]);
+                timbre[b].push(s.timbre[b]);
+            }
+        }
+    }
+    let scalar_names = [
+        "start",
+        "duration",
+        "confidence",
+        "loudness_start",
+        "loudness_max",
+        "loudness_max_time",
+        "loudness_end",
+    ];
+    let mut columns = vec![
+        Column::new("track_id".into(), track_id),
+        Column::new("seg".into(), seg),
+    ];
+    columns.extend(
+        scalar_names
+            .iter()
+            .zip(scalars)
+            .map(|(name, values)| Column::new((*name).into(), values)),
+    );
+    columns.extend(
+        pitch_columns()
+            .into_iter()
+            .chain(timbre_columns())
+            .zip(pitches.into_iter().chain(timbre))
+            .map(|(name, values)| Column::new(name.into(), values)),
+    );
+    DataFrame::new(columns).ctx("building `segments`")
+}
+
+fn sections_frame(sections: &BTreeMap<String, Vec<SectionRecord>>) -> Result<DataFrame> {
+    let rows: Vec<(&str, u32, &SectionRecord)> = sections
+        .iter()
+        .flat_map(|(id, list)| list.iter().enumerate().map(move |(i, s)| (id.as_str(), i as u32, s)))
+        .collect();
+    let f = |g: fn(&SectionRecord) -> Option<f64>| rows.iter().map(|r| g(r.2)).collect::<Vec<_>>();
+    let i = |g: fn(&SectionRecord) -> Option<i32>| rows.iter().map(|r| g(r.2)).collect::<Vec<_>>();
+    DataFrame::new(vec![
+        Column::new("track_id".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+        Column::new("section".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+        Column::new("start".into(), rows.iter().map(|r| r.2.start).collect::<Vec<_>>()),
+        Column::new("duration".into(), rows.iter().map(|r| r.2.duration).collect::<Vec<_>>()),
+        Column::new("confidence".into(), f(|s| s.confidence)),
+        Column::new("loudness".into(), f(|s| s.loudness)),
+        Column::new("tempo".into(), f(|s| s.tempo)),
+        Column::new("key".into(), i(|s| s.key)),
+        Column::new("mode".into(), i(|s| s.mode)),
+        Column::new("time_signature".into(), i(|s| s.time_signature)),
+    ])
+    .ctx("building `sections`")
+}
+
+fn audio_features_frame(records: &[AudioFeatureRecord]) -> Result<DataFrame> {
+    let mut columns = vec![Column::new(
+        "track_id".into(),
+        records.iter().map(|r| r.track_id.as_str()).collect::<Vec<_>>(),
+    )];
+    columns.extend(AUDIO_FEATURE_COLUMNS.iter().enumerate().map(|(i, name)| {
+        Column::new((*name).into(), records.iter().map(|r| r.values[i]).collect::<Vec<_>>())
+    }));
+    DataFrame::new(columns).ctx("building `audio_features`")
+}
+
+/// One row per artist of `tracks`: known genres where the source gave them, else the sorted
+/// union of the artist's track genres.
+fn artists_frame(
+    tracks: &DataFrame,
+    known_genres: &BTreeMap<String, Vec<String>>,
+) -> Result<DataFrame> {
+    let ids = tracks.column("artist_id").ctx("tracks")?.str().ctx("tracks.artist_id")?;
+    let names = tracks.column("artist_name").ctx("tracks")?.str().ctx("tracks.artist_name")?;
+    let genres = tracks.column("genres").ctx("tracks")?.list().ctx("tracks.genres")?;
+    let mut artists: BTreeMap<&str, (&str, BTreeSet<String>)> = BTreeMap::new();
+    for ((id, name), track_genres) in ids.into_iter().zip(names).zip(genres.into_iter()) {
+        let (Some(id), Some(name)) = (id, name) else { continue };
+        let entry = artists.entry(id).or_insert_with(|| (name, BTreeSet::new()));
+        if let Some(list) = track_genres {
+            let list = list.str().ctx("tracks.genres")?.clone();
+            entry.1.extend(list.into_iter().flatten().map(str::to_string));
+        }
+    }
+    let mut id_col = Vec::with_capacity(artists.len());
+    let mut name_col = Vec::with_capacity(artists.len());
+    let mut genre_col = Vec::with_capacity(artists.len());
+    for (id, (name, from_tracks)) in artists {
+        id_col.push(id);
+        name_col.push(name);
+        let genres: Vec<String> = match known_genres.get(name) {
+            Some(known) => known.clone(),
+            None => from_tracks.into_iter().collect(),
+        };
+        genre_col.push(Series::new("".into(), genres));
+    }
+    let genres = Series::new("genres".into(), genre_col)
+        .cast(&DataType::List(Box::new(DataType::String)))
+        .ctx("typing artist genres")?;
+    DataFrame::new(vec![
+        Column::new("artist_id".into(), id_col),
+        Column::new("artist_name".into(), name_col),
+        genres.into(),
+    ])
+    .ctx("building `artists`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn track(id: &str, artist: &str, genres: &[&str]) -> TrackRecord {
+        TrackRecord {
+            track_id: id.into(),
+            title: format!("song {id}"),
+            artist_name: artist.into(),
+            genres: genres.iter().map(|g| g.to_string()).collect(),
+            duration_s: 1.0,
+            source: "synthetic".into(),
+            location: format!("/x/{id}"),
+            ..Default::default()
+        }
+    }
+
+    fn batch(tracks: Vec<TrackRecord>) -> IngestBatch {
+        let segments = tracks
+            .iter()
+            .map(|t| (t.track_id.clone(), vec![SegmentRecord::default(); 2]))
+            .collect();
+        IngestBatch {
+            tracks,
+            segments,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn merge_replaces_reingested_tracks_and_grows_the_library() {
+        let dir = tempfile::tempdir().unwrap();
+        let wd = Workdir::new(dir.path());
+        merge_into_workdir(&wd, &batch(vec![track("a", "Bach", &["baroque"]), track("b", "Chopin", &[])]))
+            .unwrap();
+        let summary = merge_into_workdir(
+            &wd,
+            &batch(vec![track("b", "Chopin", &["romantic"]), track("c", "bach", &["organ"])]),
+        )
+        .unwrap();
+        assert_eq!(summary, MergeSummary { tracks: 3, artists: 2, segments: 6 });
+        let artists = wd.read_table(Table::Artists).unwrap();
+        let bach = artists
+            .lazy()
+            .filter(col("artist_id").eq(lit(ids::artist_id("Bach"))))
+            .collect()
+            .unwrap();
+        let genres = bach.column("genres").unwrap().list().unwrap().get_as_series(0).unwrap();
+        let genres: Vec<_> = genres.str().unwrap().into_iter().flatten().collect();
+        assert_eq!(genres, ["baroque", "organ"]);
+    }
+
+    #[test]
+    fn merging_the_same_batch_twice_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let wd = Workdir::new(dir.path());
+        let b = batch(vec![track("a", "Bach", &["baroque"])]);
+        merge_into_workdir(&wd, &b).unwrap();
+        let first = wd.read_table(Table::Segments).unwrap();
+        merge_into_workdir(&wd, &b).unwrap();
+        assert!(first.equals(&wd.read_table(Table::Segments).unwrap()));
+    }
+}

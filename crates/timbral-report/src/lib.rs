@@ -1,0 +1,1 @@
+//! timbral-report

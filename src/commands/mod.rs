@@ -1,0 +1,62 @@
+//! One module per subcommand. Each defines its clap `Args` and an `execute` function that
+//! turns them into library parameters and calls the stage crate; `run` reuses the same
+//! functions with each command's default arguments.
+
+pub mod artists;
+pub mod cluster;
+pub mod eval;
+pub mod features;
+pub mod ingest;
+pub mod recommend;
+pub mod report;
+pub mod run;
+pub mod similarity;
+pub mod sql;
+pub mod synth;
+
+use clap::{Args as ClapArgs, FromArgMatches};
+use timbral_core::Workdir;
+
+/// What every command gets from the global options.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub workdir: Workdir,
+    pub seed: u64,
+    pub quiet: bool,
+}
+
+impl Context {
+    pub fn new(workdir: std::path::PathBuf, seed: u64, quiet: bool) -> Self {
+        timbral_core::progress::set_quiet(quiet);
+        init_logging(quiet);
+        Context {
+            workdir: Workdir::new(workdir),
+            seed,
+            quiet,
+        }
+    }
+}
+
+/// Logs go to stderr through tracing; `RUST_LOG` overrides the default level, `--quiet` wins.
+fn init_logging(quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = if quiet {
+        EnvFilter::new("off")
+    } else {
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// A command's arguments as if given with no flags: the defaults that `run` uses.
+pub fn default_args<T: ClapArgs + FromArgMatches>() -> T {
+    let command = T::augment_args(clap::Command::new("defaults"));
+    let matches = command
+        .try_get_matches_from(["defaults"])
+        .expect("every stage argument has a default");
+    T::from_arg_matches(&matches).expect("defaults parse")
+}
