@@ -1,8 +1,31 @@
+//! `timbral artists`: an artist's nearest and farthest artists.
+
+use timbral_similarity::query::artist_neighbours;
+
 use super::Context;
 
 #[derive(Debug, Clone, clap::Args)]
-pub struct Args {}
+#[command(after_help = "Distance = mean euclidean distance over all song pairs of the two \
+artists, in the space `timbral similarity` used (UMAP if it has not run).")]
+pub struct Args {
+    /// Artist name (case-insensitive).
+    pub name: String,
+    /// How many nearest and farthest artists to print.
+    #[arg(short, default_value_t = 10)]
+    pub n: usize,
+}
 
-pub fn execute(_ctx: &Context, _args: &Args) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let answer = artist_neighbours(&ctx.workdir, &args.name, args.n)?;
+    println!(
+        "{} ({} songs), mean song-pair distance in the {} space",
+        answer.artist_name, answer.songs, answer.space
+    );
+    for (title, list) in [("nearest", &answer.nearest), ("farthest", &answer.farthest)] {
+        println!("{title}:");
+        for (rank, (name, distance, pairs)) in list.iter().enumerate() {
+            println!("{:>4}  {:<40}  {:>9.6}  ({pairs} pairs)", rank + 1, name, distance);
+        }
+    }
+    Ok(())
 }

@@ -1,8 +1,98 @@
+//! `timbral cluster`: standardise, reduce (PCA, UMAP) and cluster (K-Means, DBSCAN, HDBSCAN).
+
+use timbral_cluster::{ClusterParams, FeatureSet, Metric};
+
 use super::Context;
 
-#[derive(Debug, Clone, clap::Args)]
-pub struct Args {}
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SetArg {
+    /// The study's 90 timbre features.
+    Seed,
+    /// Every numeric column of `features` (needs `timbral features --set extended`).
+    Extended,
+}
 
-pub fn execute(_ctx: &Context, _args: &Args) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MetricArg {
+    Euclidean,
+    Cosine,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Writes scaler, pca, embedding, clusters, model_selection, kdistance and \
+cluster_quality under data/processed. k is chosen by the highest silhouette; DBSCAN's eps is \
+the knee of the k-distance curve; HDBSCAN on the n-D UMAP is the recommended clustering. \
+See docs/clustering.md.")]
+pub struct Args {
+    /// Feature columns to cluster.
+    #[arg(long, value_enum, default_value = "seed")]
+    pub set: SetArg,
+    /// Smallest K-Means k.
+    #[arg(long, default_value_t = 2)]
+    pub k_min: usize,
+    /// Largest K-Means k.
+    #[arg(long, default_value_t = 15)]
+    pub k_max: usize,
+    /// Dimensions of the UMAP embedding that HDBSCAN clusters.
+    #[arg(long, default_value_t = 10)]
+    pub umap_dims: usize,
+    /// UMAP n_neighbors.
+    #[arg(long, default_value_t = 15)]
+    pub n_neighbors: usize,
+    /// UMAP min_dist.
+    #[arg(long, default_value_t = 0.1)]
+    pub min_dist: f64,
+    /// UMAP metric.
+    #[arg(long, value_enum, default_value = "euclidean")]
+    pub metric: MetricArg,
+    /// HDBSCAN min_cluster_size (and min_samples).
+    #[arg(long, default_value_t = 15)]
+    pub min_cluster_size: usize,
+    /// Seeds for the stability ARI (1 turns the check off and skips its extra UMAP fits).
+    #[arg(long, default_value_t = 3)]
+    pub stability_seeds: usize,
+    /// Print the seconds each step took (`timing <step> <seconds>` lines).
+    #[arg(long)]
+    pub timings: bool,
+}
+
+pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let params = ClusterParams::new(ctx.seed)
+        .feature_set(match args.set {
+            SetArg::Seed => FeatureSet::Seed,
+            SetArg::Extended => FeatureSet::Extended,
+        })
+        .k_range(args.k_min, args.k_max)
+        .umap_dims(args.umap_dims)
+        .n_neighbors(args.n_neighbors)
+        .min_dist(args.min_dist)
+        .metric(match args.metric {
+            MetricArg::Euclidean => Metric::Euclidean,
+            MetricArg::Cosine => Metric::Cosine,
+        })
+        .hdbscan_min_cluster_size(args.min_cluster_size)
+        .stability_seeds(args.stability_seeds);
+    let summary = timbral_cluster::run(&ctx.workdir, &params)?;
+    if args.timings {
+        for (step, seconds) in &summary.timings {
+            println!("timing {step} {seconds:.4}");
+        }
+    }
+    if ctx.quiet {
+        return Ok(());
+    }
+    for warning in &summary.warnings {
+        println!("warning: {warning}");
+    }
+    println!(
+        "cluster: {} songs x {} features, k = {} (best silhouette) -> {}",
+        summary.songs,
+        summary.features,
+        summary.chosen_k,
+        ctx.workdir.processed_dir().display()
+    );
+    for (metric, value) in &summary.quality {
+        println!("  {metric:<28} {value:.4}");
+    }
+    Ok(())
 }

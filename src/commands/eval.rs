@@ -1,8 +1,63 @@
+//! `timbral eval`: quality metrics, checked against a TOML thresholds file.
+
+use std::path::PathBuf;
+
+use timbral_similarity::eval;
+use timbral_similarity::hyperparams::EvalParams;
+
+use super::similarity::SpaceArg;
 use super::Context;
 
 #[derive(Debug, Clone, clap::Args)]
-pub struct Args {}
+#[command(after_help = "Writes the eval table. With --checks, exits non-zero when a metric \
+misses its threshold (see checks/sample.toml for the format).")]
+pub struct Args {
+    /// TOML file of thresholds: [metrics.NAME] min = .. / max = ..
+    #[arg(long)]
+    pub checks: Option<PathBuf>,
+    /// Space of the neighbour searches behind the precision metrics.
+    #[arg(long, value_enum, default_value = "umap")]
+    pub space: SpaceArg,
+    /// Neighbours per song in precision@k.
+    #[arg(short, default_value_t = 5)]
+    pub k: usize,
+    /// Seeded label shuffles averaged into each baseline.
+    #[arg(long, default_value_t = 10)]
+    pub shuffles: usize,
+}
 
-pub fn execute(_ctx: &Context, _args: &Args) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let checks = eval::load_checks(args.checks.as_deref())?;
+    let params = EvalParams::builder()
+        .space(args.space.into())
+        .k(args.k)
+        .shuffles(args.shuffles)
+        .seed(ctx.seed)
+        .build()?;
+    let report = eval::run(&ctx.workdir, &params, checks.as_ref())?;
+    println!("{:<34}  {:>10}  {:>14}  result", "metric", "value", "threshold");
+    for m in &report.metrics {
+        let value = m.metric.value.map_or("n/a".to_string(), |v| format!("{v:.4}"));
+        let threshold = match m.bound {
+            Some(b) => match (b.min, b.max) {
+                (Some(lo), Some(hi)) => format!("[{lo}, {hi}]"),
+                (Some(lo), None) => format!(">= {lo}"),
+                (None, Some(hi)) => format!("<= {hi}"),
+                (None, None) => String::new(),
+            },
+            None => String::new(),
+        };
+        let result = match m.passed {
+            Some(true) => "pass",
+            Some(false) => "FAIL",
+            None => "",
+        };
+        println!("{:<34}  {:>10}  {:>14}  {result}", m.metric.name, value, threshold);
+    }
+    let failed = report.failed();
+    if !failed.is_empty() {
+        let names: Vec<&str> = failed.iter().map(|m| m.metric.name.as_str()).collect();
+        anyhow::bail!("{} check(s) failed: {}", names.len(), names.join(", "));
+    }
+    Ok(())
 }

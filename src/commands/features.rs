@@ -1,8 +1,55 @@
+//! `timbral features`: per-track timbre features from `segments`.
+
+use timbral_features::{FeatureSet, compute_features};
+
 use super::Context;
 
-#[derive(Debug, Clone, clap::Args)]
-pub struct Args {}
+/// How many excluded tracks to list before summarising the rest.
+const EXCLUDED_SHOWN: usize = 20;
 
-pub fn execute(_ctx: &Context, _args: &Args) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SetArg {
+    /// The study's 90 features: 12 timbre means and 78 covariances.
+    Seed,
+    /// Seed features plus timbre-over-time columns (see docs/features.md).
+    Extended,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Which feature set to compute.
+    #[arg(long, value_enum, default_value = "seed")]
+    pub set: SetArg,
+}
+
+pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let set = match args.set {
+        SetArg::Seed => FeatureSet::Seed,
+        SetArg::Extended => FeatureSet::Extended,
+    };
+    let summary = compute_features(&ctx.workdir, set)?;
+    if ctx.quiet {
+        return Ok(());
+    }
+    println!(
+        "features ({}): {} tracks x {} columns from {} segments -> {}",
+        summary.set,
+        summary.tracks,
+        summary.columns,
+        summary.segments,
+        summary.path.display()
+    );
+    if !summary.excluded.is_empty() {
+        println!(
+            "excluded {} track(s) (also in ingest_errors, stage = features):",
+            summary.excluded.len()
+        );
+        for track in summary.excluded.iter().take(EXCLUDED_SHOWN) {
+            println!("  {}: {}", track.track_id, track.reason);
+        }
+        if summary.excluded.len() > EXCLUDED_SHOWN {
+            println!("  ... and {} more", summary.excluded.len() - EXCLUDED_SHOWN);
+        }
+    }
+    Ok(())
 }

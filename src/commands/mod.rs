@@ -54,9 +54,12 @@ fn init_logging(quiet: bool) {
 
 /// A command's arguments as if given with no flags: the defaults that `run` uses.
 pub fn default_args<T: ClapArgs + FromArgMatches>() -> T {
-    let command = T::augment_args(clap::Command::new("defaults"));
-    let matches = command
-        .try_get_matches_from(["defaults"])
-        .expect("every stage argument has a default");
-    T::from_arg_matches(&matches).expect("defaults parse")
+    parse_args(&["defaults"]).expect("every stage argument has a default")
+}
+
+/// Parses `argv` (program name first) as a command's arguments, as the command line would.
+pub fn parse_args<T: ClapArgs + FromArgMatches>(argv: &[impl AsRef<str>]) -> anyhow::Result<T> {
+    let command = T::augment_args(clap::Command::new("timbral"));
+    let matches = command.try_get_matches_from(argv.iter().map(AsRef::as_ref))?;
+    Ok(T::from_arg_matches(&matches)?)
 }

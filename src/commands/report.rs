@@ -1,8 +1,41 @@
+//! `timbral report`: writes reports/index.html and reports/figures/*.png.
+
+use timbral_report::{write_report, ReportOptions};
+
 use super::Context;
 
 #[derive(Debug, Clone, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Genres coloured on the map and drawn as density small multiples.
+    #[arg(long, default_value_t = 8)]
+    pub top_genres: usize,
+    /// Artists (by song count) in the artist distance heatmap.
+    #[arg(long, default_value_t = 30)]
+    pub heatmap_artists: usize,
+    /// Most prolific artists whose nearest and farthest artists are listed.
+    #[arg(long, default_value_t = 3)]
+    pub prolific_artists: usize,
+    /// Example songs shown with their nearest songs.
+    #[arg(long, default_value_t = 4)]
+    pub example_songs: usize,
+}
 
-pub fn execute(_ctx: &Context, _args: &Args) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let opts = ReportOptions {
+        top_genres: args.top_genres,
+        heatmap_artists: args.heatmap_artists,
+        prolific_artists: args.prolific_artists,
+        example_songs: args.example_songs,
+        ..ReportOptions::default()
+    };
+    let summary = write_report(&ctx.workdir, &opts)?;
+    if !ctx.quiet {
+        println!("wrote {} with {} figures", summary.index.display(), summary.figures.len());
+        for (title, notices) in &summary.sections {
+            for notice in notices {
+                println!("  {title}: {notice}");
+            }
+        }
+    }
+    Ok(())
 }

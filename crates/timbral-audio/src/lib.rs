@@ -2,9 +2,25 @@
 //! pitches and loudness, plus track-level tempo, key, mode, time signature and loudness.
 //!
 //! This crate knows nothing about tables; `timbral-ingest` turns a [`TrackAnalysis`] into rows.
-//! (API fixed by the lead; the implementation lives in the modules below.)
+//! Method and scales: see `docs/audio-analysis.md`.
 
-use std::path::Path;
+mod analyze;
+mod decode;
+mod error;
+mod filterbank;
+mod frames;
+mod key;
+mod onset;
+mod resample;
+mod segments;
+mod spectrum;
+mod tags;
+mod tempo;
+mod timbre;
+
+pub use analyze::{MIN_DURATION_S, SILENCE_PEAK_DBFS, analyze_file, analyze_samples};
+pub use error::{AudioError, IN_MEMORY_LABEL};
+pub use tags::read_tags;
 
 /// Analysis settings. Defaults follow the Echo Nest: 22050 Hz mono.
 #[derive(Debug, Clone)]

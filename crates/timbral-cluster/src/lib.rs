@@ -1,1 +1,25 @@
-//! timbral-cluster
+//! timbral-cluster: the study's dimensionality reduction and clustering.
+//!
+//! [`run`] reads processed `features`, standardises them (z-score, `scaler`), runs PCA
+//! (`pca`, scores `pc_1..pc_5` in `embedding`), K-Means for a range of k scored by inertia,
+//! silhouette, Calinski-Harabasz and Davies-Bouldin (`model_selection`, labels in
+//! `clusters.kmeans`), UMAP in 2-D and n-D (manifolds-rs, `embedding`), DBSCAN on the 2-D
+//! map with eps at the knee of the k-distance curve (`kdistance`, `clusters.dbscan`) and
+//! HDBSCAN on the n-D embedding (`clusters.hdbscan`), then the quality figures
+//! (`cluster_quality`). [`umap::transform`] places new songs into a fitted embedding.
+//! See `docs/clustering.md`.
+
+pub mod density;
+pub mod distance;
+pub mod hyperparams;
+pub mod kmeans;
+pub mod metrics;
+pub mod pca;
+pub mod pipeline;
+pub mod scaler;
+pub mod tables;
+pub mod umap;
+
+pub use hyperparams::{ClusterParams, FeatureSet, Metric};
+pub use pipeline::{ClusterOutput, ClusterSummary, cluster_matrix, run};
+pub use umap::{UmapModel, transform};

@@ -89,6 +89,7 @@ tables! {
     Clusters => "clusters",
     ModelSelection => "model_selection",
     KDistance => "kdistance",
+    ClusterQuality => "cluster_quality",
     GenreDensity => "genre_density",
     GenreClusters => "genre_clusters",
     GenreGrid => "genre_grid",
@@ -214,7 +215,18 @@ impl Table {
             Table::Embedding => (
                 Layer::Processed,
                 Some("track_id"),
-                cols(&[("track_id", Str, false), ("umap_x", F64, false), ("umap_y", F64, false)]),
+                cols(&[
+                    ("track_id", Str, false),
+                    ("pc_1", F64, false),
+                    ("pc_2", F64, false),
+                    ("pc_3", F64, false),
+                    ("pc_4", F64, false),
+                    ("pc_5", F64, false),
+                    ("umap_x", F64, false),
+                    ("umap_y", F64, false),
+                    ("umap_1", F64, false),
+                    ("umap_2", F64, false),
+                ]),
             ),
             Table::Clusters => (
                 Layer::Processed,
@@ -229,17 +241,40 @@ impl Table {
             Table::ModelSelection => (
                 Layer::Processed,
                 None,
-                cols(&[("k", U32, false), ("inertia", F64, false), ("silhouette", F64, true)]),
+                cols(&[
+                    ("k", U32, false),
+                    ("inertia", F64, false),
+                    ("silhouette", F64, true),
+                    ("calinski_harabasz", F64, false),
+                    ("davies_bouldin", F64, false),
+                    ("chosen", Bool, false),
+                ]),
             ),
             Table::KDistance => (
                 Layer::Processed,
                 None,
-                cols(&[("rank", U32, false), ("distance", F64, false)]),
+                cols(&[("rank", U32, false), ("distance", F64, false), ("knee", Bool, false)]),
+            ),
+            Table::ClusterQuality => (
+                Layer::Processed,
+                Some("metric"),
+                cols(&[("metric", Str, false), ("value", F64, false)]),
             ),
             Table::GenreDensity => (
                 Layer::Processed,
                 Some("genre"),
-                cols(&[("genre", Str, false), ("songs", U32, false)]),
+                cols(&[
+                    ("genre", Str, false),
+                    ("songs", U32, false),
+                    ("library_share", F64, false),
+                    ("clusters", U32, false),
+                    ("cluster_entropy", F64, true),
+                    ("normalised_entropy", F64, true),
+                    ("mean_distance", F64, true),
+                    ("library_mean", F64, false),
+                    ("distance_ratio", F64, true),
+                    ("concentration_rank", U32, true),
+                ]),
             ),
             Table::GenreClusters => (
                 Layer::Processed,
@@ -256,6 +291,8 @@ impl Table {
                 None,
                 cols(&[
                     ("genre", Str, false),
+                    ("ix", U32, false),
+                    ("iy", U32, false),
                     ("x", F64, false),
                     ("y", F64, false),
                     ("density", F64, false),
@@ -269,6 +306,11 @@ impl Table {
                     ("artist_name", Str, false),
                     ("songs", U32, false),
                     ("mean_distance", F64, false),
+                    ("library_mean", F64, false),
+                    ("ratio", F64, false),
+                    ("percentile", F64, false),
+                    ("p_value", F64, false),
+                    ("cohesion_rank", U32, false),
                 ]),
             ),
             Table::ArtistSimilarity => (
@@ -276,9 +318,14 @@ impl Table {
                 None,
                 cols(&[
                     ("artist_id", Str, false),
+                    ("artist_name", Str, false),
                     ("other_artist_id", Str, false),
-                    ("distance", F64, false),
+                    ("other_artist_name", Str, false),
+                    ("relation", Str, false),
                     ("rank", U32, false),
+                    ("distance", F64, false),
+                    ("pairs", I64, false),
+                    ("space", Str, false),
                 ]),
             ),
             Table::Recommendations => (
@@ -290,12 +337,20 @@ impl Table {
                     ("rec_track_id", Str, false),
                     ("distance", F64, false),
                     ("same_artist", Bool, false),
+                    ("space", Str, false),
                 ]),
             ),
             Table::Eval => (
                 Layer::Processed,
                 Some("metric"),
-                cols(&[("metric", Str, false), ("value", F64, true)]),
+                cols(&[
+                    ("metric", Str, false),
+                    ("value", F64, true),
+                    ("threshold_min", F64, true),
+                    ("threshold_max", F64, true),
+                    ("passed", Bool, true),
+                    ("description", Str, false),
+                ]),
             ),
         };
         TableSpec {
@@ -425,7 +480,7 @@ impl TableSpec {
             .iter()
             .map(|c| Column::new_empty(c.name.as_str().into(), &c.ty.dtype()))
             .collect();
-        DataFrame::new(columns).expect("contract column names are unique")
+        DataFrame::new(0, columns).expect("contract column names are unique")
     }
 }
 
@@ -470,9 +525,47 @@ mod tests {
 
     #[test]
     fn duplicate_keys_are_rejected() {
-        let spec = Table::Eval.spec();
+        let spec = Table::ClusterQuality.spec();
         let frame = df!("metric" => ["a", "a"], "value" => [1.0, 2.0]).unwrap();
         let err = spec.validate(&frame).unwrap_err().to_string();
         assert!(err.contains("duplicate"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod doc_tests {
+    use super::*;
+
+    /// Whether `name` occurs in `doc` as a whole word.
+    fn mentions(doc: &str, name: &str) -> bool {
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        doc.match_indices(name).any(|(i, _)| {
+            let before = doc[..i].chars().next_back();
+            let after = doc[i + name.len()..].chars().next();
+            !before.is_some_and(is_word) && !after.is_some_and(is_word)
+        })
+    }
+
+    /// docs/data-contract.md must name every table and every required column.
+    #[test]
+    fn contract_doc_lists_every_table_and_column() {
+        let doc = include_str!("../../../docs/data-contract.md");
+        for table in Table::ALL {
+            assert!(doc.contains(table.name()), "docs/data-contract.md lacks table `{}`", table.name());
+            let spec = table.spec();
+            for column in &spec.columns {
+                let generated = column.name.starts_with("pitch_")
+                    || column.name.starts_with("timbre_")
+                    || (table == &Table::Features && column.name.starts_with('t'));
+                if !generated {
+                    assert!(
+                        mentions(doc, &column.name),
+                        "docs/data-contract.md lacks column `{}` of `{}`",
+                        column.name,
+                        table.name()
+                    );
+                }
+            }
+        }
     }
 }

@@ -66,7 +66,7 @@ pub fn record(
                 .filter(
                     col("stage")
                         .neq(lit(stage))
-                        .or(col("location").is_in(lit(retried).implode(), false).not()),
+                        .or(col("location").is_in(lit(retried).implode(false), false).not()),
                 )
                 .collect()
                 .ctx("filtering ingest_errors")?;

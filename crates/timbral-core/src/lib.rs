@@ -11,6 +11,7 @@ pub mod error;
 pub mod errors_log;
 pub mod ids;
 pub mod io;
+pub mod manifest;
 pub mod matrix;
 pub mod progress;
 pub mod workdir;

@@ -19,7 +19,7 @@ pub fn to_matrix(frame: &DataFrame, table: &str, columns: &[String]) -> Result<A
             .cast(&DataType::Float64)
             .ctx(format!("table `{table}` column `{name}`"))?;
         let values = values.f64().ctx(format!("table `{table}` column `{name}`"))?;
-        for (i, v) in values.into_iter().enumerate() {
+        for (i, v) in values.iter().enumerate() {
             data[i * width + j] = v.ok_or_else(|| Error::InvalidValue {
                 table: table.to_string(),
                 column: name.clone(),
@@ -38,7 +38,7 @@ pub fn strings(frame: &DataFrame, table: &str, name: &str) -> Result<Vec<String>
     })?;
     let values = column.str().ctx(format!("table `{table}` column `{name}`"))?;
     values
-        .into_iter()
+        .iter()
         .enumerate()
         .map(|(i, v)| {
             v.map(str::to_string).ok_or_else(|| Error::InvalidValue {

@@ -90,7 +90,7 @@ impl Workdir {
             });
         }
         let mut lazy = LazyFrame::scan_parquet(
-            PlPath::new(&path.to_string_lossy()),
+            PlRefPath::new(path.to_string_lossy().as_ref()),
             ScanArgsParquet::default(),
         )
         .ctx(format!("scanning {}", path.display()))?;

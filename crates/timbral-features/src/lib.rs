@@ -1,1 +1,24 @@
-//! timbral-features
+//! Feature engineering: one row per track of timbre features computed from `segments`,
+//! written to the processed table `features`.
+//!
+//! - [`FeatureSet::Seed`]: the study's 90 features, the 12 timbre means and the 78 entries of
+//!   the upper triangle of the sample covariance matrix (ddof = 1), computed by a Polars
+//!   group-by that runs on the streaming engine, so 10^8 segment rows never sit in memory.
+//! - [`FeatureSet::Extended`]: the seed features plus "timbre over time" columns (first
+//!   differences, pitch-class profile, loudness dynamics, segment rate, section statistics),
+//!   documented in `docs/features.md`.
+//!
+//! Tracks with fewer than 2 segments, or with non-finite timbre values, have no covariance:
+//! they are excluded, listed in [`FeatureSummary::excluded`] and recorded in `ingest_errors`
+//! with stage `features`. Features stay unstandardised.
+
+mod columns;
+mod compute;
+mod over_time;
+mod sections;
+mod seed;
+mod set;
+
+pub use columns::{extended_feature_names, feature_names};
+pub use compute::{ExcludedTrack, FeatureSummary, STAGE, compute_features};
+pub use set::FeatureSet;

@@ -9,7 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use polars::prelude::*;
 use timbral_core::contract::{AUDIO_FEATURE_COLUMNS, pitch_columns, timbre_columns};
 use timbral_core::error::PolarsContext;
-use timbral_core::{Result, Table, Workdir, ids};
+use timbral_core::{IngestError, Result, Table, Workdir, errors_log, ids};
+
+/// `artist_name` of a song whose source names no artist.
+pub const UNKNOWN_ARTIST: &str = "Unknown artist";
 
 /// One song's metadata and track-level analysis.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -95,6 +98,34 @@ impl IngestBatch {
     }
 }
 
+/// What one ingestion run of a source did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestSummary {
+    /// Tracks taken into the batch.
+    pub ingested: usize,
+    /// Rows this run wrote to `ingest_errors`.
+    pub failed: usize,
+    /// Table sizes after the merge; `None` when the batch was empty and nothing was merged.
+    pub merged: Option<MergeSummary>,
+}
+
+/// Merges `batch` (unless it is empty) and records this run's `errors` in `ingest_errors`,
+/// first dropping earlier rows of the `attempted` locations.
+pub fn commit(
+    workdir: &Workdir,
+    batch: &IngestBatch,
+    attempted: &[String],
+    errors: &[IngestError],
+) -> Result<IngestSummary> {
+    let merged = if batch.is_empty() {
+        None
+    } else {
+        Some(merge_into_workdir(workdir, batch)?)
+    };
+    errors_log::record(workdir, "ingest", attempted, errors)?;
+    Ok(IngestSummary { ingested: batch.tracks.len(), failed: errors.len(), merged })
+}
+
 /// Merges `batch` into the workdir's interim tables, replacing rows of re-ingested tracks.
 pub fn merge_into_workdir(workdir: &Workdir, batch: &IngestBatch) -> Result<MergeSummary> {
     let new_ids: Vec<&str> = batch
@@ -167,7 +198,7 @@ fn old_column_order(table: Table) -> Vec<String> {
     table.spec().columns.into_iter().map(|c| c.name).collect()
 }
 
-fn tracks_frame(tracks: &[TrackRecord]) -> Result<DataFrame> {
+pub(crate) fn tracks_frame(tracks: &[TrackRecord]) -> Result<DataFrame> {
     let genres: Vec<Series> = tracks
         .iter()
         .map(|t| Series::new("".into(), &t.genres))
@@ -180,7 +211,7 @@ fn tracks_frame(tracks: &[TrackRecord]) -> Result<DataFrame> {
     }
     let get = |f: fn(&TrackRecord) -> Option<f64>| tracks.iter().map(f).collect::<Vec<_>>();
     let geti = |f: fn(&TrackRecord) -> Option<i32>| tracks.iter().map(f).collect::<Vec<_>>();
-    DataFrame::new(vec![
+    DataFrame::new_infer_height(vec![
         Column::new("track_id".into(), tracks.iter().map(|t| t.track_id.as_str()).collect::<Vec<_>>()),
         Column::new("title".into(), tracks.iter().map(|t| t.title.as_str()).collect::<Vec<_>>()),
         Column::new(
@@ -206,7 +237,7 @@ fn tracks_frame(tracks: &[TrackRecord]) -> Result<DataFrame> {
     .ctx("building `tracks`")
 }
 
-fn segments_frame(segments: &BTreeMap<String, Vec<SegmentRecord>>) -> Result<DataFrame> {
+pub(crate) fn segments_frame(segments: &BTreeMap<String, Vec<SegmentRecord>>) -> Result<DataFrame> {
     let rows = segments.values().map(Vec::len).sum();
     let mut track_id = Vec::with_capacity(rows);
     let mut seg = Vec::with_capacity(rows);
@@ -261,17 +292,17 @@ fn segments_frame(segments: &BTreeMap<String, Vec<SegmentRecord>>) -> Result<Dat
             .zip(pitches.into_iter().chain(timbre))
             .map(|(name, values)| Column::new(name.into(), values)),
     );
-    DataFrame::new(columns).ctx("building `segments`")
+    DataFrame::new_infer_height(columns).ctx("building `segments`")
 }
 
-fn sections_frame(sections: &BTreeMap<String, Vec<SectionRecord>>) -> Result<DataFrame> {
+pub(crate) fn sections_frame(sections: &BTreeMap<String, Vec<SectionRecord>>) -> Result<DataFrame> {
     let rows: Vec<(&str, u32, &SectionRecord)> = sections
         .iter()
         .flat_map(|(id, list)| list.iter().enumerate().map(move |(i, s)| (id.as_str(), i as u32, s)))
         .collect();
     let f = |g: fn(&SectionRecord) -> Option<f64>| rows.iter().map(|r| g(r.2)).collect::<Vec<_>>();
     let i = |g: fn(&SectionRecord) -> Option<i32>| rows.iter().map(|r| g(r.2)).collect::<Vec<_>>();
-    DataFrame::new(vec![
+    DataFrame::new_infer_height(vec![
         Column::new("track_id".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
         Column::new("section".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
         Column::new("start".into(), rows.iter().map(|r| r.2.start).collect::<Vec<_>>()),
@@ -286,7 +317,7 @@ fn sections_frame(sections: &BTreeMap<String, Vec<SectionRecord>>) -> Result<Dat
     .ctx("building `sections`")
 }
 
-fn audio_features_frame(records: &[AudioFeatureRecord]) -> Result<DataFrame> {
+pub(crate) fn audio_features_frame(records: &[AudioFeatureRecord]) -> Result<DataFrame> {
     let mut columns = vec![Column::new(
         "track_id".into(),
         records.iter().map(|r| r.track_id.as_str()).collect::<Vec<_>>(),
@@ -294,12 +325,12 @@ fn audio_features_frame(records: &[AudioFeatureRecord]) -> Result<DataFrame> {
     columns.extend(AUDIO_FEATURE_COLUMNS.iter().enumerate().map(|(i, name)| {
         Column::new((*name).into(), records.iter().map(|r| r.values[i]).collect::<Vec<_>>())
     }));
-    DataFrame::new(columns).ctx("building `audio_features`")
+    DataFrame::new_infer_height(columns).ctx("building `audio_features`")
 }
 
 /// One row per artist of `tracks`: known genres where the source gave them, else the sorted
 /// union of the artist's track genres.
-fn artists_frame(
+pub(crate) fn artists_frame(
     tracks: &DataFrame,
     known_genres: &BTreeMap<String, Vec<String>>,
 ) -> Result<DataFrame> {
@@ -330,7 +361,7 @@ fn artists_frame(
     let genres = Series::new("genres".into(), genre_col)
         .cast(&DataType::List(Box::new(DataType::String)))
         .ctx("typing artist genres")?;
-    DataFrame::new(vec![
+    DataFrame::new_infer_height(vec![
         Column::new("artist_id".into(), id_col),
         Column::new("artist_name".into(), name_col),
         genres.into(),

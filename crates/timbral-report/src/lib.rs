@@ -1,1 +1,123 @@
-//! timbral-report
+//! `timbral report`: an HTML page (`reports/index.html`) with PNG figures
+//! (`reports/figures/*.png`) summarising every stage of the analysis: the data, PCA, the
+//! UMAP map and its clusters, model selection, genre density, artist similarity,
+//! recommendations and the run itself.
+//!
+//! The report reads whatever tables exist. A missing table or column, an empty genre list or a
+//! single cluster never stops it: the affected section says what is missing and why it is
+//! thin. All text taken from the data is HTML-escaped, and the page needs no network.
+
+mod catalogue;
+pub mod format;
+pub mod html;
+mod inputs;
+pub mod plot;
+mod sections;
+
+use std::path::PathBuf;
+
+use timbral_core::io::write_bytes_atomic;
+use timbral_core::{Error, Result, Workdir};
+
+/// What to show; the defaults follow the issue and the study.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportOptions {
+    /// Genres coloured on the map and drawn as density small multiples.
+    pub top_genres: usize,
+    /// Genres (rows) of the genre x cluster heatmap.
+    pub heatmap_genres: usize,
+    /// Artists (by song count) in the artist distance heatmap.
+    pub heatmap_artists: usize,
+    /// Most prolific artists whose nearest and farthest artists are listed.
+    pub prolific_artists: usize,
+    /// Rows of each nearest/farthest table and neighbours per example song.
+    pub neighbours: usize,
+    /// Example songs in the recommendations section.
+    pub example_songs: usize,
+    /// Rows of the most/least cohesive artist tables.
+    pub cohesion_rows: usize,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            top_genres: 8,
+            heatmap_genres: 15,
+            heatmap_artists: 30,
+            prolific_artists: 3,
+            neighbours: 5,
+            example_songs: 4,
+            cohesion_rows: 5,
+        }
+    }
+}
+
+/// What a report run wrote.
+#[derive(Debug, Clone)]
+pub struct ReportSummary {
+    /// `reports/index.html`.
+    pub index: PathBuf,
+    /// Every PNG written, in page order.
+    pub figures: Vec<PathBuf>,
+    /// For each section, its title and the notices explaining what is thin or missing.
+    pub sections: Vec<(String, Vec<String>)>,
+}
+
+impl ReportSummary {
+    /// The number of notices over all sections.
+    pub fn notice_count(&self) -> usize {
+        self.sections.iter().map(|(_, n)| n.len()).sum()
+    }
+}
+
+/// Writes `reports/index.html` and `reports/figures/*.png` under `workdir`.
+///
+/// Only I/O failures on the report files are errors; problems with the input tables are
+/// explained in the page.
+pub fn write_report(workdir: &Workdir, opts: &ReportOptions) -> Result<ReportSummary> {
+    if opts.top_genres == 0 || opts.heatmap_artists == 0 || opts.neighbours == 0 {
+        return Err(Error::InvalidParameter {
+            name: "report options",
+            why: "top_genres, heatmap_artists and neighbours must be at least 1".to_string(),
+        });
+    }
+    let figures_dir = workdir.figures_dir();
+    std::fs::create_dir_all(&figures_dir).map_err(|e| Error::io(&figures_dir, e))?;
+    let progress = timbral_core::progress::spinner("report");
+    let ctx = sections::Ctx::new(workdir, opts);
+    let mut figures = sections::Figures::new(figures_dir);
+    let sections = sections::build_all(&ctx, &mut figures)?;
+    progress.finish_and_clear();
+
+    let subtitle = subtitle(&ctx);
+    let page = html::render_page("timbral: music catalogue report", &subtitle, &sections);
+    let index = workdir.reports_dir().join("index.html");
+    write_bytes_atomic(&index, page.as_bytes())?;
+    let summary = ReportSummary {
+        index,
+        figures: figures.written,
+        sections: sections
+            .iter()
+            .map(|s| (s.title.to_string(), s.notices().into_iter().map(str::to_string).collect()))
+            .collect(),
+    };
+    tracing::info!(
+        figures = summary.figures.len(),
+        notices = summary.notice_count(),
+        "wrote {}",
+        summary.index.display()
+    );
+    Ok(summary)
+}
+
+fn subtitle(ctx: &sections::Ctx) -> String {
+    match &ctx.catalogue {
+        Ok(c) => format!(
+            "{} songs by {} artists · timbral {}",
+            format::int(c.tracks.len()),
+            format::int(c.artists_by_songs.len()),
+            env!("CARGO_PKG_VERSION")
+        ),
+        Err(_) => format!("timbral {}", env!("CARGO_PKG_VERSION")),
+    }
+}

@@ -1,8 +1,55 @@
+//! `timbral ingest audio DIR... [--metadata CSV] [--jobs N] [--force]`.
+
+use std::path::PathBuf;
+
+use timbral_ingest::audio::{AudioIngestOptions, ingest_audio};
+
 use super::super::Context;
 
-#[derive(Debug, Clone, clap::Args)]
-pub struct Args {}
+/// How many failures the summary lists before pointing at `ingest_errors`.
+const ERRORS_SHOWN: usize = 5;
 
-pub fn execute(_ctx: &Context, _args: &Args) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Directories scanned recursively for ogg, oga, mp3, flac, wav, m4a, aac and opus files.
+    #[arg(value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// CSV overriding tags: key column `path` (relative to DIR), optional columns artist,
+    /// title, album and genre (several genres separated by `;`); other columns are ignored.
+    #[arg(long, value_name = "CSV")]
+    pub metadata: Option<PathBuf>,
+    /// Files analysed in parallel; 0 means one per core.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub jobs: usize,
+    /// Re-analyse files that are already ingested.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let options = AudioIngestOptions {
+        dirs: args.dirs.clone(),
+        metadata: args.metadata.clone(),
+        jobs: args.jobs,
+        force: args.force,
+        ..Default::default()
+    };
+    let summary = ingest_audio(&ctx.workdir, &options)?;
+    println!(
+        "audio: {} found, {} analysed, {} skipped (already ingested), {} failed, {} with unknown artist",
+        summary.found, summary.analysed, summary.skipped, summary.failed, summary.unknown_artist
+    );
+    for error in summary.errors.iter().take(ERRORS_SHOWN) {
+        println!("  failed: {}: {}", error.location, error.error);
+    }
+    if summary.failed > ERRORS_SHOWN {
+        println!("  ... see `timbral sql \"SELECT * FROM ingest_errors\"`");
+    }
+    if let Some(tables) = summary.tables {
+        println!(
+            "tables: {} tracks, {} artists, {} segments",
+            tables.tracks, tables.artists, tables.segments
+        );
+    }
+    Ok(())
 }

@@ -1,0 +1,199 @@
+//! Streaming decode with symphonia: packet by packet, downmixed to mono and resampled on the
+//! fly, so only the analysis-rate mono `f32` signal is ever held in memory.
+
+use std::fs::File;
+use std::io::ErrorKind;
+use std::path::Path;
+
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+
+use crate::Tags;
+use crate::error::AudioError;
+use crate::resample::StreamResampler;
+use crate::tags::absorb_pending_metadata;
+
+/// Packets that fail to decode are skipped, but past this share of all packets the file is
+/// reported corrupt rather than analysed with holes.
+const MAX_BAD_PACKET_SHARE: f64 = 0.01;
+/// A handful of bad packets is tolerated regardless of the share (e.g. a damaged first frame).
+const MAX_BAD_PACKETS_ALWAYS_OK: usize = 3;
+
+/// A decoded file: tags plus the mono signal at the requested rate.
+pub(crate) struct DecodedAudio {
+    pub tags: Tags,
+    pub samples: Vec<f32>,
+}
+
+/// Open `path` and probe its container, mapping every failure to a specific [`AudioError`].
+pub(crate) fn open_format(path: &Path) -> Result<Box<dyn FormatReader>, AudioError> {
+    let io_err = |source| AudioError::Io { path: path.to_path_buf(), source };
+    let meta = std::fs::metadata(path).map_err(io_err)?;
+    if meta.len() == 0 {
+        return Err(AudioError::Empty { path: path.to_path_buf() });
+    }
+    let file = File::open(path).map_err(io_err)?;
+    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    symphonia::default::get_probe()
+        .probe(&hint, stream, FormatOptions::default(), MetadataOptions::default())
+        .map_err(|e| match e {
+            SymphoniaError::DecodeError(msg) => corrupt(path, format!("malformed container: {msg}")),
+            SymphoniaError::IoError(source) if source.kind() != ErrorKind::UnexpectedEof => {
+                AudioError::Io { path: path.to_path_buf(), source }
+            }
+            // Running out of bytes while probing a file that starts like audio = truncated.
+            SymphoniaError::IoError(_) if looks_like_audio(path) => {
+                corrupt(path, "truncated: file ends inside the container headers".to_string())
+            }
+            other => AudioError::Unsupported {
+                path: path.to_path_buf(),
+                reason: format!("no known audio container recognised ({other})"),
+            },
+        })
+}
+
+/// Whether the file starts with the signature of a container this crate decodes.
+fn looks_like_audio(path: &Path) -> bool {
+    let mut head = [0u8; 12];
+    let Ok(mut file) = File::open(path) else { return false };
+    let Ok(n) = std::io::Read::read(&mut file, &mut head) else { return false };
+    let head = &head[..n];
+    let starts = |magic: &[u8]| head.starts_with(magic);
+    starts(b"OggS")
+        || starts(b"fLaC")
+        || starts(b"ID3")
+        || (starts(b"RIFF") && head.get(8..12) == Some(b"WAVE"))
+        || (starts(b"FORM") && head.get(8..12).is_some_and(|f| f == b"AIFF" || f == b"AIFC"))
+        || head.get(4..8) == Some(b"ftyp")
+        || head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) // Matroska / WebM
+        || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0) // MPEG audio frame sync
+}
+
+/// Decode `path` to mono at `target_rate`.
+pub(crate) fn decode_mono(path: &Path, target_rate: u32) -> Result<DecodedAudio, AudioError> {
+    let mut format = open_format(path)?;
+    let mut tags = Tags::default();
+    absorb_pending_metadata(format.as_mut(), &mut tags);
+
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| unsupported(path, "no audio track"))?;
+    let track_id = track.id;
+    let expected_frames = track.num_frames;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(|| unsupported(path, "track has no audio codec parameters"))?;
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(params, &AudioDecoderOptions::default())
+        .map_err(|e| unsupported(path, &format!("no decoder for this codec ({e})")))?;
+
+    let mut resampler: Option<(u32, StreamResampler)> = None;
+    let mut planes: Vec<Vec<f32>> = Vec::new();
+    let mut mono: Vec<f32> = Vec::new();
+    let mut samples: Vec<f32> = Vec::new();
+    if let Some(frames) = expected_frames {
+        // Pre-size from the header, but never trust it for more than ~2 h of audio.
+        let rate = params.sample_rate.unwrap_or(target_rate).max(1);
+        let estimate = frames.min(2 * 3600 * u64::from(rate)) as f64 * f64::from(target_rate) / f64::from(rate);
+        samples.reserve(estimate as usize + 1);
+    }
+    let (mut packets, mut bad_packets, mut decoded_frames) = (0usize, 0usize, 0u64);
+
+    loop {
+        let packet = match format.next_packet() {
+            Ok(Some(packet)) => packet,
+            Ok(None) => break,
+            // A new logical stream (chained Ogg) — the song we were decoding is complete.
+            Err(SymphoniaError::ResetRequired) => break,
+            Err(SymphoniaError::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => {
+                return Err(corrupt(path, format!("truncated: stream ends inside a packet after {decoded_frames} frames")));
+            }
+            Err(e) => return Err(corrupt(path, format!("cannot read packet {packets}: {e}"))),
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        packets += 1;
+        let buffer = match decoder.decode(&packet) {
+            Ok(buffer) => buffer,
+            Err(SymphoniaError::DecodeError(msg)) => {
+                bad_packets += 1;
+                tracing::debug!(path = %path.display(), packet = packets, "skipping undecodable packet: {msg}");
+                continue;
+            }
+            Err(SymphoniaError::IoError(e)) => {
+                bad_packets += 1;
+                tracing::debug!(path = %path.display(), packet = packets, "skipping packet: {e}");
+                continue;
+            }
+            Err(SymphoniaError::Unsupported(what)) => return Err(unsupported(path, what)),
+            Err(e) => return Err(corrupt(path, format!("decoder failed at packet {packets}: {e}"))),
+        };
+        if buffer.frames() == 0 {
+            continue;
+        }
+        let rate = buffer.spec().rate();
+        buffer.copy_to_vecs_planar::<f32>(&mut planes);
+        downmix(&planes, buffer.frames(), &mut mono);
+        decoded_frames += buffer.frames() as u64;
+        let (stream_rate, stream) = match resampler.as_mut() {
+            Some(r) => r,
+            None => {
+                let r = StreamResampler::new(rate, target_rate).map_err(|e| unsupported(path, &e))?;
+                resampler.insert((rate, r))
+            }
+        };
+        if *stream_rate != rate {
+            return Err(unsupported(path, &format!("sample rate changes mid-stream ({stream_rate} -> {rate} Hz)")));
+        }
+        stream.push(&mono, &mut samples).map_err(|e| corrupt(path, e))?;
+    }
+
+    if bad_packets > MAX_BAD_PACKETS_ALWAYS_OK && bad_packets as f64 > MAX_BAD_PACKET_SHARE * packets as f64 {
+        return Err(corrupt(path, format!("{bad_packets} of {packets} packets could not be decoded")));
+    }
+    if let Some((_, stream)) = resampler.as_mut() {
+        stream.finish(&mut samples).map_err(|e| corrupt(path, e))?;
+    }
+    if decoded_frames == 0 {
+        return Err(corrupt(path, format!("no audio could be decoded ({packets} packets read)")));
+    }
+    // Tags may also arrive mid-stream (e.g. Ogg chained comment updates).
+    absorb_pending_metadata(format.as_mut(), &mut tags);
+    samples.shrink_to_fit();
+    Ok(DecodedAudio { tags, samples })
+}
+
+/// Average all channels into `mono` (resized to `frames`).
+fn downmix(planes: &[Vec<f32>], frames: usize, mono: &mut Vec<f32>) {
+    mono.clear();
+    mono.resize(frames, 0.0);
+    if planes.is_empty() {
+        return;
+    }
+    for plane in planes {
+        for (m, s) in mono.iter_mut().zip(plane) {
+            *m += *s;
+        }
+    }
+    let scale = 1.0 / planes.len() as f32;
+    mono.iter_mut().for_each(|m| *m *= scale);
+}
+
+fn corrupt(path: &Path, reason: String) -> AudioError {
+    AudioError::Corrupt { path: path.to_path_buf(), reason }
+}
+
+fn unsupported(path: &Path, reason: &str) -> AudioError {
+    AudioError::Unsupported { path: path.to_path_buf(), reason: reason.to_string() }
+}

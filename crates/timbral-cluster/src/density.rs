@@ -1,0 +1,126 @@
+//! Density clustering with petal-clustering: DBSCAN with eps from the knee of the k-distance
+//! curve, and HDBSCAN. Labels are canonical: clusters are numbered by their first member in
+//! input order, and noise is -1, so equal partitions give equal label vectors.
+
+use std::collections::HashMap;
+
+use ndarray17::Array2 as Array2v17;
+use ndarray::ArrayView2;
+use petal_clustering::{Dbscan, Fit, HDbscan};
+use petal_neighbors::distance::Euclidean;
+
+use crate::distance::{map_distance_rows, nearest_in_row};
+
+/// DBSCAN result with the curve that chose eps.
+#[derive(Debug, Clone)]
+pub struct DbscanResult {
+    pub labels: Vec<i32>,
+    pub eps: f64,
+    /// k-distances sorted ascending (one per point).
+    pub kdistance: Vec<f64>,
+    /// Index into `kdistance` of the knee.
+    pub knee: usize,
+}
+
+/// Distance of every point to its `min_samples`-th nearest point counting itself (the
+/// scikit-learn convention for DBSCAN's core test), sorted ascending.
+pub fn k_distance_curve(data: ArrayView2<f64>, min_samples: usize) -> Vec<f64> {
+    let others = min_samples.saturating_sub(1).max(1);
+    let mut curve: Vec<f64> = map_distance_rows(data, data, |i, row| {
+        nearest_in_row(row, others, Some(i)).last().map_or(0.0, |&(d, _)| d)
+    });
+    curve.sort_by(f64::total_cmp);
+    curve
+}
+
+/// Knee of an ascending curve (Kneedle): after scaling both axes to [0, 1], the point farthest
+/// below the chord from the first to the last point, i.e. the largest `x - y`.
+pub fn knee(curve: &[f64]) -> usize {
+    let n = curve.len();
+    if n < 3 {
+        return n.saturating_sub(1);
+    }
+    let (lo, hi) = (curve[0], curve[n - 1]);
+    if hi <= lo {
+        return n - 1;
+    }
+    (0..n)
+        .map(|i| (i, i as f64 / (n - 1) as f64 - (curve[i] - lo) / (hi - lo)))
+        .fold((n - 1, f64::NEG_INFINITY), |best, (i, gap)| if gap > best.1 { (i, gap) } else { best })
+        .0
+}
+
+/// DBSCAN on `data` with eps taken at the knee of the k-distance curve.
+pub fn dbscan_at_knee(data: ArrayView2<f64>, min_samples: usize) -> DbscanResult {
+    let kdistance = k_distance_curve(data, min_samples);
+    let knee = knee(&kdistance);
+    let eps = kdistance.get(knee).copied().unwrap_or(0.0).max(f64::MIN_POSITIVE);
+    let input = to_ndarray17(data);
+    let (clusters, _noise) = Dbscan::new(eps, min_samples, Euclidean::default()).fit(&input, None);
+    DbscanResult { labels: canonical_labels(data.nrows(), clusters), eps, kdistance, knee }
+}
+
+/// HDBSCAN (Boruvka MST, excess-of-mass selection) with `min_samples = min_cluster_size`.
+pub fn hdbscan(data: ArrayView2<f64>, min_cluster_size: usize) -> Vec<i32> {
+    let input = to_ndarray17(data);
+    let mut model = HDbscan {
+        alpha: 1.0,
+        min_samples: min_cluster_size,
+        min_cluster_size,
+        metric: Euclidean::default(),
+        boruvka: true,
+    };
+    let (clusters, _noise, _scores) = model.fit(&input, None);
+    canonical_labels(data.nrows(), clusters)
+}
+
+/// Share of points labelled noise.
+pub fn noise_share(labels: &[i32]) -> f64 {
+    if labels.is_empty() {
+        return 0.0;
+    }
+    labels.iter().filter(|&&l| l < 0).count() as f64 / labels.len() as f64
+}
+
+/// Number of clusters, noise excluded.
+pub fn cluster_count(labels: &[i32]) -> usize {
+    labels.iter().filter(|&&l| l >= 0).max().map_or(0, |&m| m as usize + 1)
+}
+
+fn to_ndarray17(data: ArrayView2<f64>) -> Array2v17<f64> {
+    let (rows, cols) = data.dim();
+    let flat: Vec<f64> = data.iter().copied().collect();
+    Array2v17::from_shape_vec((rows, cols), flat).expect("shape matches the copied data")
+}
+
+/// Numbers clusters by their smallest member index; everything else is -1.
+fn canonical_labels(n: usize, clusters: HashMap<usize, Vec<usize>>) -> Vec<i32> {
+    let mut groups: Vec<Vec<usize>> = clusters.into_values().filter(|m| !m.is_empty()).collect();
+    groups.iter_mut().for_each(|m| m.sort_unstable());
+    groups.sort_by_key(|m| m[0]);
+    let mut labels = vec![-1i32; n];
+    for (id, members) in groups.iter().enumerate() {
+        for &i in members {
+            labels[i] = id as i32;
+        }
+    }
+    labels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knee_of_a_hockey_stick_is_at_the_bend() {
+        let mut curve: Vec<f64> = (0..90).map(|i| i as f64 * 0.01).collect();
+        curve.extend((1..=10).map(|i| 0.9 + i as f64));
+        assert_eq!(knee(&curve), 89);
+    }
+
+    #[test]
+    fn labels_are_canonical() {
+        let clusters = HashMap::from([(7, vec![3, 2]), (1, vec![4, 1])]);
+        assert_eq!(canonical_labels(5, clusters), vec![-1, 0, 1, 1, 0]);
+    }
+}

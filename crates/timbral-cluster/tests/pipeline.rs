@@ -1,0 +1,170 @@
+//! End-to-end behaviour on synthetic data with known structure, through the library and
+//! through a workdir.
+
+use ndarray::{Array2, s};
+use polars::prelude::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand::Rng;
+use timbral_cluster::metrics::adjusted_rand_index;
+use timbral_cluster::{ClusterParams, UmapModel, cluster_matrix, run, transform};
+use timbral_core::contract::seed_feature_names;
+use timbral_core::{Table, Workdir};
+
+/// `per_blob` points around each of `blobs` centres in `dims` dimensions: centres are 12
+/// apart on average, noise has unit variance, so the blobs are well separated.
+fn blobs(blobs: usize, per_blob: usize, dims: usize, seed: u64) -> (Array2<f64>, Vec<i32>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut gauss = move || {
+        // Box-Muller: rand 0.9 has no normal distribution without rand_distr.
+        let (u, v): (f64, f64) = (rng.random_range(1e-12..1.0), rng.random_range(0.0..1.0));
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    };
+    let centres: Vec<Vec<f64>> = (0..blobs).map(|_| (0..dims).map(|_| 6.0 * gauss()).collect()).collect();
+    let mut data = Array2::zeros((blobs * per_blob, dims));
+    let mut truth = Vec::new();
+    for b in 0..blobs {
+        for p in 0..per_blob {
+            let row = b * per_blob + p;
+            for d in 0..dims {
+                data[[row, d]] = centres[b][d] + gauss();
+            }
+            truth.push(b as i32);
+        }
+    }
+    (data, truth)
+}
+
+fn ids(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("tr{i:05}")).collect()
+}
+
+fn names(d: usize) -> Vec<String> {
+    (0..d).map(|i| format!("f{i}")).collect()
+}
+
+#[test]
+fn kmeans_with_true_k_and_hdbscan_recover_well_separated_blobs() {
+    let (data, truth) = blobs(5, 120, 20, 3);
+    let params = ClusterParams::new(11).k_range(5, 5).stability_seeds(1).hdbscan_min_cluster_size(20);
+    let out = cluster_matrix(ids(data.nrows()), names(20), data.view(), &params).unwrap();
+    let kmeans: Vec<i32> = out.kmeans.labels.iter().map(|&l| l as i32).collect();
+    let kmeans_ari = adjusted_rand_index(&kmeans, &truth);
+    let hdbscan_ari = adjusted_rand_index(&out.hdbscan_labels, &truth);
+    assert!(kmeans_ari > 0.9, "K-Means ARI {kmeans_ari}");
+    assert!(hdbscan_ari > 0.9, "HDBSCAN ARI {hdbscan_ari}");
+    let trust = out.quality("trustworthiness_2d_k15").unwrap();
+    assert!(trust > 0.8 && trust <= 1.0, "trustworthiness {trust}");
+}
+
+#[test]
+fn silhouette_rule_picks_the_true_k() {
+    let (data, _) = blobs(4, 80, 10, 5);
+    let params = ClusterParams::new(2).k_range(2, 8).stability_seeds(1);
+    let out = cluster_matrix(ids(data.nrows()), names(10), data.view(), &params).unwrap();
+    assert_eq!(out.kmeans.chosen_k, 4, "{:?}", out.kmeans.scores);
+    assert_eq!(out.kmeans.scores.len(), 7);
+}
+
+#[test]
+fn transform_places_held_out_songs_next_to_their_blob() {
+    let (data, truth) = blobs(4, 100, 12, 8);
+    // Every tenth song is held out of the fit.
+    let held: Vec<usize> = (0..data.nrows()).filter(|i| i % 10 == 0).collect();
+    let kept: Vec<usize> = (0..data.nrows()).filter(|i| i % 10 != 0).collect();
+    let fit_data = data.select(ndarray::Axis(0), &kept);
+    let params = ClusterParams::new(4).k_range(4, 4).stability_seeds(1);
+    let out = cluster_matrix(ids(kept.len()), names(12), fit_data.view(), &params).unwrap();
+    let model: &UmapModel = &out.model_nd;
+    let new = out.scaler.transform(data.select(ndarray::Axis(0), &held).view());
+    let placed = transform(model, new.view(), 9).unwrap();
+    assert_eq!(placed.dim(), (held.len(), out.umap_nd.ncols()));
+    assert_eq!(placed, transform(model, new.view(), 9).unwrap(), "transform is deterministic");
+    // The nearest fitted song of each placed song must come from the same blob.
+    let mut right = 0;
+    for (row, &song) in held.iter().enumerate() {
+        let point = placed.slice(s![row, ..]);
+        let nearest = (0..kept.len())
+            .min_by(|&a, &b| {
+                let da = (&out.umap_nd.row(a) - &point).mapv(|v| v * v).sum();
+                let db = (&out.umap_nd.row(b) - &point).mapv(|v| v * v).sum();
+                da.total_cmp(&db)
+            })
+            .unwrap();
+        right += usize::from(truth[kept[nearest]] == truth[song]);
+    }
+    assert!(right as f64 >= 0.95 * held.len() as f64, "{right}/{} placed in their blob", held.len());
+}
+
+/// A `features` table of `songs` songs with the 90 seed columns, four blobs.
+fn write_features(workdir: &Workdir, songs: usize) {
+    let (data, _) = blobs(4, songs.div_ceil(4), 90, 21);
+    let data = data.slice(s![..songs, ..]).to_owned();
+    let mut columns = vec![Column::new("track_id".into(), ids(songs))];
+    for (j, name) in seed_feature_names().iter().enumerate() {
+        columns.push(Column::new(name.as_str().into(), data.column(j).to_vec()));
+    }
+    let mut frame = DataFrame::new(columns).unwrap();
+    workdir.write_table(Table::Features, &mut frame).unwrap();
+}
+
+#[test]
+fn same_seed_gives_byte_identical_tables() {
+    let params = ClusterParams::new(42).k_range(2, 6);
+    let mut outputs = Vec::new();
+    for _ in 0..2 {
+        let dir = tempfile::tempdir().unwrap();
+        let workdir = Workdir::new(dir.path());
+        write_features(&workdir, 240);
+        let summary = run(&workdir, &params).unwrap();
+        assert_eq!(summary.songs, 240);
+        let bytes: Vec<Vec<u8>> = [Table::Embedding, Table::Clusters, Table::ModelSelection, Table::KDistance]
+            .iter()
+            .map(|&t| std::fs::read(workdir.table_path(t)).unwrap())
+            .collect();
+        for table in Table::ALL.iter().filter(|t| {
+            matches!(
+                t,
+                Table::Scaler | Table::Pca | Table::Embedding | Table::Clusters | Table::ModelSelection
+                    | Table::KDistance | Table::ClusterQuality
+            )
+        }) {
+            workdir.read_table(*table).unwrap();
+        }
+        outputs.push(bytes);
+    }
+    assert!(outputs[0] == outputs[1], "tables differ between two runs with the same seed");
+}
+
+#[test]
+fn too_few_songs_is_a_clear_error_and_small_inputs_are_reduced_with_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let workdir = Workdir::new(dir.path());
+    write_features(&workdir, 5);
+    let err = run(&workdir, &ClusterParams::new(1)).unwrap_err().to_string();
+    assert!(err.contains("features") && err.contains("5 song(s)"), "{err}");
+
+    write_features(&workdir, 14);
+    let summary = run(&workdir, &ClusterParams::new(1)).unwrap();
+    assert!(summary.warnings.iter().any(|w| w.contains("n-neighbors 15 reduced to 13")), "{:?}", summary.warnings);
+    assert!(summary.chosen_k <= 4);
+    let clusters = workdir.read_table(Table::Clusters).unwrap();
+    assert_eq!(clusters.height(), 14);
+}
+
+#[test]
+fn extended_set_without_extended_columns_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let workdir = Workdir::new(dir.path());
+    write_features(&workdir, 40);
+    let params = ClusterParams::new(1).feature_set(timbral_cluster::FeatureSet::Extended);
+    let err = run(&workdir, &params).unwrap_err().to_string();
+    assert!(err.contains("extended") && err.contains("features"), "{err}");
+}
+
+#[test]
+fn missing_features_table_names_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = run(&Workdir::new(dir.path()), &ClusterParams::new(1)).unwrap_err().to_string();
+    assert!(err.contains("features"), "{err}");
+}

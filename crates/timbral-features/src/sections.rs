@@ -1,0 +1,36 @@
+//! Per-track statistics over the `sections` table (small: about ten rows per track, so it is
+//! aggregated in memory). Tracks without sections, or a workdir without the table, get nulls.
+
+use polars::prelude::*;
+use timbral_core::error::PolarsContext;
+use timbral_core::{Result, Table, Workdir};
+
+use crate::columns::SECTION_COLUMNS;
+
+/// Adds the section columns to `features` (keyed by `track_id`).
+pub(crate) fn join_section_stats(workdir: &Workdir, features: LazyFrame) -> Result<LazyFrame> {
+    if !workdir.has_table(Table::Sections) {
+        let [count, rest @ ..] = SECTION_COLUMNS;
+        let mut nulls = vec![lit(NULL).cast(DataType::UInt32).alias(count)];
+        nulls.extend(rest.iter().map(|c| lit(NULL).cast(DataType::Float64).alias(*c)));
+        return Ok(features.with_columns(nulls));
+    }
+    let stats = workdir
+        .scan_table(Table::Sections)?
+        .group_by([col("track_id")])
+        .agg([
+            len().cast(DataType::UInt32).alias(SECTION_COLUMNS[0]),
+            col("duration").mean().alias(SECTION_COLUMNS[1]),
+            col("duration").std(0).alias(SECTION_COLUMNS[2]),
+            (col("loudness").cast(DataType::Float64).max() - col("loudness").cast(DataType::Float64).min()).alias(SECTION_COLUMNS[3]),
+            col("tempo").cast(DataType::Float64).std(0).alias(SECTION_COLUMNS[4]),
+        ])
+        .collect()
+        .ctx("aggregating `sections` per track")?;
+    Ok(features.join(
+        stats.lazy(),
+        [col("track_id")],
+        [col("track_id")],
+        JoinArgs::new(JoinType::Left),
+    ))
+}

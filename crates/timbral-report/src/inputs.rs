@@ -1,0 +1,240 @@
+//! Loading the tables a report draws from. Every table is optional: a missing or unreadable
+//! table becomes a message that the section shows instead of its figure, never an error that
+//! stops the report. Columns are looked up by name for the same reason.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+use timbral_core::{Error, Result, Table, Workdir};
+
+/// The command that writes `table`, for "run X first" hints.
+pub fn producer(table: Table) -> &'static str {
+    match table {
+        Table::Tracks
+        | Table::Artists
+        | Table::Segments
+        | Table::Sections
+        | Table::AudioFeatures
+        | Table::IngestErrors => "timbral ingest",
+        Table::Features => "timbral features",
+        Table::Scaler
+        | Table::Pca
+        | Table::Embedding
+        | Table::Clusters
+        | Table::ModelSelection
+        | Table::KDistance
+        | Table::ClusterQuality => "timbral cluster",
+        Table::GenreDensity
+        | Table::GenreClusters
+        | Table::GenreGrid
+        | Table::IntraArtist
+        | Table::ArtistSimilarity
+        | Table::Recommendations => "timbral similarity",
+        Table::Eval => "timbral eval",
+    }
+}
+
+/// The tables loaded once for the whole report (segments excepted: they are only counted).
+pub struct Inputs {
+    workdir: Workdir,
+    tables: HashMap<Table, std::result::Result<DataFrame, String>>,
+}
+
+/// The tables read whole; `segments` and `features` are scanned for the few columns needed.
+const LOADED: [Table; 16] = [
+    Table::Tracks,
+    Table::Artists,
+    Table::AudioFeatures,
+    Table::IngestErrors,
+    Table::Pca,
+    Table::Embedding,
+    Table::Clusters,
+    Table::ModelSelection,
+    Table::KDistance,
+    Table::GenreDensity,
+    Table::GenreClusters,
+    Table::GenreGrid,
+    Table::IntraArtist,
+    Table::ArtistSimilarity,
+    Table::Recommendations,
+    Table::Eval,
+];
+
+impl Inputs {
+    pub fn load(workdir: &Workdir) -> Self {
+        let tables = LOADED
+            .iter()
+            .map(|&t| (t, read(workdir, t)))
+            .collect();
+        Inputs { workdir: workdir.clone(), tables }
+    }
+
+    pub fn workdir(&self) -> &Workdir {
+        &self.workdir
+    }
+
+    /// The table, or a sentence saying why it is not available.
+    pub fn get(&self, table: Table) -> std::result::Result<&DataFrame, String> {
+        match self.tables.get(&table) {
+            Some(Ok(frame)) => Ok(frame),
+            Some(Err(why)) => Err(why.clone()),
+            None => Err(format!("table `{}` is not loaded by the report", table.name())),
+        }
+    }
+
+    /// Rows per track of the segments table, without loading the segments themselves.
+    pub fn segment_counts(&self) -> std::result::Result<HashMap<String, u32>, String> {
+        let lazy = self
+            .workdir
+            .scan_table(Table::Segments)
+            .map_err(|e| unavailable(&self.workdir, Table::Segments, e))?;
+        let counts = lazy
+            .group_by([col("track_id")])
+            .agg([len().alias("n")])
+            .collect()
+            .map_err(|e| format!("counting segments: {e}"))?;
+        let ids = strs(&counts, Table::Segments, "track_id").map_err(|e| e.to_string())?;
+        let n = f64s(&counts, Table::Segments, "n").map_err(|e| e.to_string())?;
+        Ok(ids
+            .into_iter()
+            .zip(n)
+            .filter_map(|(id, n)| Some((id?, n? as u32)))
+            .collect())
+    }
+
+    /// Selected columns of the features table (read lazily: it has 90+ columns).
+    pub fn feature_columns(&self, names: &[&str]) -> std::result::Result<DataFrame, String> {
+        let lazy = self
+            .workdir
+            .scan_table(Table::Features)
+            .map_err(|e| unavailable(&self.workdir, Table::Features, e))?;
+        let mut wanted = vec![col("track_id")];
+        wanted.extend(names.iter().map(|n| col(*n)));
+        lazy.select(wanted)
+            .collect()
+            .map_err(|e| format!("reading columns {names:?} of table `features`: {e}"))
+    }
+}
+
+fn read(workdir: &Workdir, table: Table) -> std::result::Result<DataFrame, String> {
+    workdir
+        .read_table(table)
+        .map_err(|e| unavailable(workdir, table, e))
+}
+
+fn unavailable(workdir: &Workdir, table: Table, err: Error) -> String {
+    match err {
+        Error::MissingTable { .. } => format!(
+            "table `{}` is missing ({}); `{}` writes it",
+            table.name(),
+            workdir.table_path(table).display(),
+            producer(table)
+        ),
+        other => format!("table `{}` could not be read: {other}", table.name()),
+    }
+}
+
+fn column<'a>(frame: &'a DataFrame, table: Table, name: &str) -> Result<&'a Column> {
+    frame.column(name).map_err(|_| Error::MissingColumn {
+        table: table.name().to_string(),
+        column: name.to_string(),
+    })
+}
+
+fn cast_error(table: Table, name: &str, e: PolarsError) -> Error {
+    Error::InvalidValue {
+        table: table.name().to_string(),
+        column: name.to_string(),
+        why: e.to_string(),
+    }
+}
+
+/// Whether `frame` has a column called `name`.
+pub fn has(frame: &DataFrame, name: &str) -> bool {
+    frame.column(name).is_ok()
+}
+
+/// A numeric column as f64 (nulls and non-finite values as `None`).
+pub fn f64s(frame: &DataFrame, table: Table, name: &str) -> Result<Vec<Option<f64>>> {
+    let values = column(frame, table, name)?
+        .cast(&DataType::Float64)
+        .map_err(|e| cast_error(table, name, e))?;
+    let values = values.f64().map_err(|e| cast_error(table, name, e))?;
+    Ok(values.into_iter().map(|v| v.filter(|x| x.is_finite())).collect())
+}
+
+/// An integer column as i64.
+pub fn i64s(frame: &DataFrame, table: Table, name: &str) -> Result<Vec<Option<i64>>> {
+    let values = column(frame, table, name)?
+        .cast(&DataType::Int64)
+        .map_err(|e| cast_error(table, name, e))?;
+    let values = values.i64().map_err(|e| cast_error(table, name, e))?;
+    Ok(values.into_iter().collect())
+}
+
+/// A boolean column.
+pub fn bools(frame: &DataFrame, table: Table, name: &str) -> Result<Vec<Option<bool>>> {
+    let values = column(frame, table, name)?;
+    let values = values.bool().map_err(|e| cast_error(table, name, e))?;
+    Ok(values.into_iter().collect())
+}
+
+/// A column as text (numbers are formatted).
+pub fn strs(frame: &DataFrame, table: Table, name: &str) -> Result<Vec<Option<String>>> {
+    let values = column(frame, table, name)?
+        .cast(&DataType::String)
+        .map_err(|e| cast_error(table, name, e))?;
+    let values = values.str().map_err(|e| cast_error(table, name, e))?;
+    Ok(values.into_iter().map(|v| v.map(str::to_string)).collect())
+}
+
+/// A list-of-strings column (genres); null lists and null items are dropped.
+pub fn str_lists(frame: &DataFrame, table: Table, name: &str) -> Result<Vec<Vec<String>>> {
+    let values = column(frame, table, name)?;
+    let lists = values.list().map_err(|e| cast_error(table, name, e))?;
+    let mut out = Vec::with_capacity(lists.len());
+    for list in lists.into_iter() {
+        let items = match list {
+            Some(series) => {
+                let series = series
+                    .cast(&DataType::String)
+                    .map_err(|e| cast_error(table, name, e))?;
+                let strings = series.str().map_err(|e| cast_error(table, name, e))?;
+                strings.into_iter().flatten().map(str::to_string).collect()
+            }
+            None => Vec::new(),
+        };
+        out.push(items);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_column_is_named() {
+        let frame = df!("a" => [1.0f64]).unwrap();
+        let err = f64s(&frame, Table::Pca, "b").unwrap_err().to_string();
+        assert!(err.contains("pca") && err.contains("`b`"), "{err}");
+    }
+
+    #[test]
+    fn numbers_cast_and_nonfinite_become_none() {
+        let frame = df!("a" => [1i32, 2], "b" => [f64::NAN, 0.5]).unwrap();
+        assert_eq!(f64s(&frame, Table::Pca, "a").unwrap(), vec![Some(1.0), Some(2.0)]);
+        assert_eq!(f64s(&frame, Table::Pca, "b").unwrap(), vec![None, Some(0.5)]);
+        assert_eq!(strs(&frame, Table::Pca, "a").unwrap()[1].as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn absent_tables_name_their_producer() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = Inputs::load(&Workdir::new(dir.path()));
+        let why = inputs.get(Table::Clusters).unwrap_err();
+        assert!(why.contains("clusters") && why.contains("timbral cluster"), "{why}");
+        let why = inputs.segment_counts().unwrap_err();
+        assert!(why.contains("segments") && why.contains("timbral ingest"), "{why}");
+    }
+}

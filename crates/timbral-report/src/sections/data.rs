@@ -1,0 +1,133 @@
+//! Section 1: what is in the catalogue.
+
+use std::collections::BTreeMap;
+
+use plotters::prelude::RGBColor;
+use timbral_core::{Result, Table};
+
+use super::{Ctx, Figures};
+use crate::format::{int, median, num};
+use crate::html::{Block, Section};
+use crate::plot::charts::{draw_xy, histogram, Mark, Marker, Series, Style, XyChart};
+use crate::plot::Size;
+
+const BINS: usize = 30;
+const BAR: RGBColor = RGBColor(31, 119, 180);
+
+pub fn build(ctx: &Ctx, figures: &mut Figures) -> Result<Section> {
+    let mut s = Section::new("data", "Data");
+    let catalogue = match &ctx.catalogue {
+        Ok(c) => c,
+        Err(why) => {
+            s.read("This section describes the songs in the catalogue, but the songs could not be read.");
+            s.notice(why.clone());
+            return Ok(s);
+        }
+    };
+    let tracks = &catalogue.tracks;
+    let segment_counts = ctx.inputs.segment_counts();
+    let mut facts = vec![
+        ("Songs".to_string(), int(tracks.len())),
+        ("Artists".to_string(), int(catalogue.artists_by_songs.len())),
+        ("Genres".to_string(), int(catalogue.genres.len())),
+    ];
+    if let Ok(counts) = &segment_counts {
+        facts.push(("Segments".to_string(), int(counts.values().map(|&n| n as usize).sum())));
+    }
+    let mut sources: BTreeMap<&str, usize> = BTreeMap::new();
+    for t in tracks {
+        *sources.entry(t.source.as_str()).or_default() += 1;
+    }
+    facts.push(("Sources".to_string(), int(sources.len())));
+    if let Ok(errors) = ctx.inputs.get(Table::IngestErrors) {
+        facts.push(("Ingest errors".to_string(), int(errors.height())));
+    }
+    s.push(Block::Facts(facts));
+    if !sources.is_empty() {
+        let list: Vec<String> = sources.iter().map(|(k, v)| format!("{k} ({} songs)", int(*v))).collect();
+        s.push(Block::Paragraph(format!("Sources: {}.", list.join(", "))));
+    }
+    if tracks.is_empty() {
+        s.read("The catalogue is empty: ingest a source first (`timbral ingest`).");
+        s.notice("The tracks table has no rows, so there are no distributions to draw.");
+        return Ok(s);
+    }
+    let songs_with_genre = tracks.iter().filter(|t| !t.genres.is_empty()).count();
+
+    let minutes: Vec<f64> = tracks.iter().filter_map(|t| t.duration_s).map(|d| d / 60.0).collect();
+    let median_minutes = median(&minutes);
+    if minutes.is_empty() {
+        s.notice("No song has a duration, so the song-length histogram is left out.");
+    } else {
+        let (bars, width) = histogram(&minutes, BINS);
+        let mut chart = XyChart::new("Song length", "length (minutes)", "songs");
+        chart.series.push(Series { label: String::new(), points: bars, color: BAR, style: Style::Bars { width } });
+        if let Some(m) = median_minutes {
+            chart.markers.push(Marker::accent(Mark::Vertical(m), format!("median {} min", num(m))));
+        }
+        figures.add(
+            &mut s,
+            "data_song_length.png",
+            Size::HALF,
+            ("Histogram of song lengths", "How long the songs are, in minutes."),
+            |area| draw_xy(area, &chart),
+        )?;
+    }
+
+    let mut median_rate = None;
+    match &segment_counts {
+        Ok(counts) => {
+            let rates: Vec<f64> = tracks
+                .iter()
+                .filter_map(|t| {
+                    let n = *counts.get(&t.id)?;
+                    let d = t.duration_s.filter(|d| *d > 0.0)?;
+                    Some(f64::from(n) / d)
+                })
+                .collect();
+            median_rate = median(&rates);
+            if rates.is_empty() {
+                s.notice("No song has both segments and a duration, so the segment-rate histogram is left out.");
+            } else {
+                let (bars, width) = histogram(&rates, BINS);
+                let mut chart = XyChart::new("Segment rate", "segments per second", "songs");
+                chart.series.push(Series { label: String::new(), points: bars, color: BAR, style: Style::Bars { width } });
+                if let Some(m) = median_rate {
+                    chart.markers.push(Marker::accent(Mark::Vertical(m), format!("median {} /s", num(m))));
+                }
+                figures.add(
+                    &mut s,
+                    "data_segment_rate.png",
+                    Size::HALF,
+                    ("Histogram of segments per second", "How finely the analysis cuts each song: segments per second of audio."),
+                    |area| draw_xy(area, &chart),
+                )?;
+            }
+        }
+        Err(why) => s.notice(format!("The segment-rate histogram needs the segments: {why}.")),
+    }
+
+    let mut reading = format!(
+        "The catalogue holds {} songs by {} artists from {} source(s); {} of the songs ({}) carry at least one of {} genre labels.",
+        int(tracks.len()),
+        int(catalogue.artists_by_songs.len()),
+        sources.len(),
+        int(songs_with_genre),
+        crate::format::pct(songs_with_genre as f64 / tracks.len() as f64),
+        int(catalogue.genres.len()),
+    );
+    if let Some(m) = median_minutes {
+        reading.push_str(&format!(" A typical song lasts {} minutes.", num(m)));
+    }
+    if let Some(r) = median_rate {
+        reading.push_str(&format!(
+            " The audio analysis cuts a song into short segments (roughly one per note or sound event), about {} per second; each song's timbre features summarise all of its segments.",
+            num(r)
+        ));
+    }
+    s.read(reading);
+    if songs_with_genre == 0 {
+        s.notice("No song has a genre label, so the genre sections below are empty.");
+    }
+    Ok(s)
+}

@@ -1,0 +1,357 @@
+//! Parameters of the similarity stage, with a validated builder.
+
+use std::fmt;
+use std::str::FromStr;
+
+use timbral_core::{Error, Result};
+
+/// The space in which distances between songs are measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Space {
+    /// The n-D UMAP embedding (`umap_1..umap_n` of `embedding`): the study's choice.
+    #[default]
+    Umap,
+    /// The 90 seed features standardised with the stored `scaler`.
+    Features,
+}
+
+impl Space {
+    pub fn name(self) -> &'static str {
+        match self {
+            Space::Umap => "umap",
+            Space::Features => "features",
+        }
+    }
+}
+
+impl fmt::Display for Space {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Space {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "umap" => Ok(Space::Umap),
+            "features" => Ok(Space::Features),
+            other => Err(Error::InvalidParameter {
+                name: "space",
+                why: format!("`{other}` is neither `umap` nor `features`"),
+            }),
+        }
+    }
+}
+
+/// Which label column of `clusters` defines "the cluster" of a song.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Labels {
+    Kmeans,
+    Dbscan,
+    /// HDBSCAN on the n-D UMAP: the recommended default of the cluster stage.
+    #[default]
+    Hdbscan,
+}
+
+impl Labels {
+    pub fn column(self) -> &'static str {
+        match self {
+            Labels::Kmeans => "kmeans",
+            Labels::Dbscan => "dbscan",
+            Labels::Hdbscan => "hdbscan",
+        }
+    }
+}
+
+impl FromStr for Labels {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "kmeans" => Ok(Labels::Kmeans),
+            "dbscan" => Ok(Labels::Dbscan),
+            "hdbscan" => Ok(Labels::Hdbscan),
+            other => Err(Error::InvalidParameter {
+                name: "labels",
+                why: format!("`{other}` is not one of kmeans, dbscan, hdbscan"),
+            }),
+        }
+    }
+}
+
+/// Validated parameters of [`crate::run`]. Build them with [`SimilarityParams::builder`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimilarityParams {
+    space: Space,
+    labels: Labels,
+    neighbors: usize,
+    top_artists: usize,
+    permutations: usize,
+    grid_size: usize,
+    grid_genres: usize,
+    min_genre_songs: usize,
+    seed: u64,
+}
+
+impl SimilarityParams {
+    pub fn builder() -> SimilarityParamsBuilder {
+        SimilarityParamsBuilder::default()
+    }
+    /// Space of the distances.
+    pub fn space(&self) -> Space {
+        self.space
+    }
+    /// Cluster labels used for genre shares and entropy.
+    pub fn labels(&self) -> Labels {
+        self.labels
+    }
+    /// Recommendations kept per song.
+    pub fn neighbors(&self) -> usize {
+        self.neighbors
+    }
+    /// Nearest and farthest artists kept per artist.
+    pub fn top_artists(&self) -> usize {
+        self.top_artists
+    }
+    /// Random song sets drawn per artist size in the cohesion permutation test.
+    pub fn permutations(&self) -> usize {
+        self.permutations
+    }
+    /// Cells per side of the genre density grid.
+    pub fn grid_size(&self) -> usize {
+        self.grid_size
+    }
+    /// How many of the largest genres get a density grid.
+    pub fn grid_genres(&self) -> usize {
+        self.grid_genres
+    }
+    /// Genres with fewer songs are not ranked by concentration (their ratio is noise).
+    pub fn min_genre_songs(&self) -> usize {
+        self.min_genre_songs
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+}
+
+/// Builder of [`SimilarityParams`]; [`SimilarityParamsBuilder::build`] validates.
+#[derive(Debug, Clone)]
+pub struct SimilarityParamsBuilder {
+    params: SimilarityParams,
+}
+
+impl Default for SimilarityParamsBuilder {
+    fn default() -> Self {
+        SimilarityParamsBuilder {
+            params: SimilarityParams {
+                space: Space::Umap,
+                labels: Labels::Hdbscan,
+                neighbors: 10,
+                top_artists: 10,
+                permutations: 1000,
+                grid_size: 64,
+                grid_genres: 30,
+                min_genre_songs: 5,
+                seed: 42,
+            },
+        }
+    }
+}
+
+impl SimilarityParamsBuilder {
+    pub fn space(mut self, space: Space) -> Self {
+        self.params.space = space;
+        self
+    }
+    pub fn labels(mut self, labels: Labels) -> Self {
+        self.params.labels = labels;
+        self
+    }
+    pub fn neighbors(mut self, neighbors: usize) -> Self {
+        self.params.neighbors = neighbors;
+        self
+    }
+    pub fn top_artists(mut self, top_artists: usize) -> Self {
+        self.params.top_artists = top_artists;
+        self
+    }
+    pub fn permutations(mut self, permutations: usize) -> Self {
+        self.params.permutations = permutations;
+        self
+    }
+    pub fn grid_size(mut self, grid_size: usize) -> Self {
+        self.params.grid_size = grid_size;
+        self
+    }
+    pub fn grid_genres(mut self, grid_genres: usize) -> Self {
+        self.params.grid_genres = grid_genres;
+        self
+    }
+    pub fn min_genre_songs(mut self, min_genre_songs: usize) -> Self {
+        self.params.min_genre_songs = min_genre_songs;
+        self
+    }
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.params.seed = seed;
+        self
+    }
+
+    pub fn build(self) -> Result<SimilarityParams> {
+        let p = self.params;
+        let positive = [
+            ("neighbors", p.neighbors),
+            ("top_artists", p.top_artists),
+            ("permutations", p.permutations),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return Err(Error::InvalidParameter {
+                    name,
+                    why: "must be at least 1".into(),
+                });
+            }
+        }
+        if p.min_genre_songs < 2 {
+            return Err(Error::InvalidParameter {
+                name: "min_genre_songs",
+                why: "a mean pairwise distance needs at least 2 songs".into(),
+            });
+        }
+        if p.grid_size < 2 {
+            return Err(Error::InvalidParameter {
+                name: "grid_size",
+                why: format!("{} cells per side; need at least 2", p.grid_size),
+            });
+        }
+        Ok(p)
+    }
+}
+
+/// Validated parameters of [`crate::eval::evaluate`]. Build them with [`EvalParams::builder`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalParams {
+    space: Space,
+    k: usize,
+    shuffles: usize,
+    trust_k: usize,
+    trust_queries: usize,
+    seed: u64,
+}
+
+impl EvalParams {
+    pub fn builder() -> EvalParamsBuilder {
+        EvalParamsBuilder::default()
+    }
+    /// Space of the neighbour searches behind the precision metrics.
+    pub fn space(&self) -> Space {
+        self.space
+    }
+    /// Neighbours per song in precision@k.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+    /// Seeded label shuffles averaged into each baseline.
+    pub fn shuffles(&self) -> usize {
+        self.shuffles
+    }
+    /// Neighbourhood size of the trustworthiness (when computed here).
+    pub fn trust_k(&self) -> usize {
+        self.trust_k
+    }
+    /// Query songs of the trustworthiness: all songs up to this many, else a seeded sample.
+    pub fn trust_queries(&self) -> usize {
+        self.trust_queries
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+}
+
+/// Builder of [`EvalParams`]; [`EvalParamsBuilder::build`] validates.
+#[derive(Debug, Clone)]
+pub struct EvalParamsBuilder {
+    params: EvalParams,
+}
+
+impl Default for EvalParamsBuilder {
+    fn default() -> Self {
+        EvalParamsBuilder {
+            params: EvalParams {
+                space: Space::Umap,
+                k: 5,
+                shuffles: 10,
+                trust_k: 15,
+                trust_queries: 2000,
+                seed: 42,
+            },
+        }
+    }
+}
+
+impl EvalParamsBuilder {
+    pub fn space(mut self, space: Space) -> Self {
+        self.params.space = space;
+        self
+    }
+    pub fn k(mut self, k: usize) -> Self {
+        self.params.k = k;
+        self
+    }
+    pub fn shuffles(mut self, shuffles: usize) -> Self {
+        self.params.shuffles = shuffles;
+        self
+    }
+    pub fn trust_k(mut self, trust_k: usize) -> Self {
+        self.params.trust_k = trust_k;
+        self
+    }
+    pub fn trust_queries(mut self, trust_queries: usize) -> Self {
+        self.params.trust_queries = trust_queries;
+        self
+    }
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.params.seed = seed;
+        self
+    }
+
+    pub fn build(self) -> Result<EvalParams> {
+        let p = self.params;
+        for (name, value) in [
+            ("k", p.k),
+            ("shuffles", p.shuffles),
+            ("trust_k", p.trust_k),
+            ("trust_queries", p.trust_queries),
+        ] {
+            if value == 0 {
+                return Err(Error::InvalidParameter {
+                    name,
+                    why: "must be at least 1".into(),
+                });
+            }
+        }
+        Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_rejects_zero_neighbours_and_tiny_grids() {
+        let err = SimilarityParams::builder().neighbors(0).build().unwrap_err();
+        assert!(err.to_string().contains("neighbors"), "{err}");
+        let err = SimilarityParams::builder().grid_size(1).build().unwrap_err();
+        assert!(err.to_string().contains("grid_size"), "{err}");
+        assert!(SimilarityParams::builder().build().is_ok());
+    }
+
+    #[test]
+    fn spaces_and_labels_parse() {
+        assert_eq!("features".parse::<Space>().unwrap(), Space::Features);
+        assert!("pca".parse::<Space>().is_err());
+        assert_eq!("kmeans".parse::<Labels>().unwrap().column(), "kmeans");
+    }
+}

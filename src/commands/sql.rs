@@ -1,0 +1,221 @@
+//! `timbral sql` and `timbral tables`: ad-hoc, read-only SQL over every table of the workdir.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use polars::prelude::*;
+use polars::sql::SQLContext;
+use timbral_core::{Table, Workdir, io};
+
+use super::Context;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Parquet,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The query; without it an interactive prompt opens.
+    pub query: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the result to FILE instead of standard output (required for parquet).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Rows shown by the table format; the others are counted.
+    #[arg(long, default_value_t = 100)]
+    pub max_rows: usize,
+}
+
+pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let mut sql = sql_context(&ctx.workdir)?;
+    match &args.query {
+        Some(query) => {
+            let mut result = run_query(&mut sql, query)?;
+            emit(&mut result, args)
+        }
+        None => repl(&mut sql, ctx, args),
+    }
+}
+
+/// A SQL context with every existing table registered under its contract name.
+fn sql_context(workdir: &Workdir) -> anyhow::Result<SQLContext> {
+    let sql = SQLContext::new();
+    for table in workdir.existing_tables() {
+        match workdir.scan_table(table) {
+            Ok(frame) => sql.register(table.name(), frame),
+            Err(err) => tracing::warn!("table `{}` skipped: {err}", table.name()),
+        }
+    }
+    Ok(sql)
+}
+
+/// Only statements that read are accepted: the tables on disk are never changed by SQL.
+fn run_query(sql: &mut SQLContext, query: &str) -> anyhow::Result<DataFrame> {
+    let first_word = query
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '(')
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    const READ_ONLY: [&str; 5] = ["SELECT", "WITH", "SHOW", "EXPLAIN", "VALUES"];
+    if !READ_ONLY.contains(&first_word.as_str()) {
+        bail!(
+            "only read-only queries are allowed (SELECT, WITH, SHOW, EXPLAIN, VALUES); got `{first_word}`"
+        );
+    }
+    let tables = sql.get_tables();
+    let frame = sql
+        .execute(query)
+        .and_then(|lazy| lazy.collect())
+        .with_context(|| {
+            format!("query failed (tables: {})", tables.join(", "))
+        })?;
+    Ok(frame)
+}
+
+fn emit(result: &mut DataFrame, args: &Args) -> anyhow::Result<()> {
+    if args.format == Format::Parquet && args.output.is_none() {
+        bail!("--format parquet needs --output FILE");
+    }
+    let mut bytes = Vec::new();
+    match args.format {
+        Format::Table => {
+            let shown = result.head(Some(args.max_rows));
+            writeln!(bytes, "{}", render_table(&shown))?;
+            if result.height() > shown.height() {
+                writeln!(bytes, "({} rows, first {} shown)", result.height(), shown.height())?;
+            }
+        }
+        Format::Csv => CsvWriter::new(&mut bytes).include_header(true).finish(result)?,
+        Format::Json => JsonWriter::new(&mut bytes)
+            .with_json_format(JsonFormat::Json)
+            .finish(result)?,
+        Format::Parquet => ParquetWriter::new(&mut bytes).finish(result).map(|_| ())?,
+    }
+    match &args.output {
+        Some(path) => io::write_bytes_atomic(path, &bytes)?,
+        None => std::io::stdout().write_all(&bytes)?,
+    }
+    Ok(())
+}
+
+/// An aligned text table: every column and row shown, values of lists and floats as Polars prints them.
+fn render_table(frame: &DataFrame) -> String {
+    let headers: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let cells: Vec<Vec<String>> = (0..frame.height())
+        .map(|row| {
+            frame
+                .get_columns()
+                .iter()
+                .map(|column| match column.get(row) {
+                    Ok(AnyValue::String(s)) => s.to_string(),
+                    Ok(AnyValue::Null) => "null".to_string(),
+                    Ok(value) => value.to_string(),
+                    Err(_) => "?".to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(j, h)| {
+            cells
+                .iter()
+                .map(|r| r[j].chars().count())
+                .chain([h.chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |values: &[String]| {
+        values
+            .iter()
+            .zip(&widths)
+            .map(|(v, w)| format!("{v:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = vec![
+        line(&headers),
+        widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "),
+    ];
+    out.extend(cells.iter().map(|r| line(r)));
+    out.join("\n")
+}
+
+fn repl(sql: &mut SQLContext, ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let mut editor = rustyline::DefaultEditor::new()?;
+    let history = ctx.workdir.root().join(".timbral_sql_history");
+    let _ = editor.load_history(&history);
+    println!(
+        "timbral SQL on {} (tables: {}). End with Ctrl-D.",
+        ctx.workdir.root().display(),
+        sql.get_tables().join(", ")
+    );
+    loop {
+        match editor.readline("sql> ") {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => {
+                let _ = editor.add_history_entry(line.as_str());
+                match run_query(sql, &line) {
+                    Ok(mut result) => {
+                        if let Err(err) = emit(&mut result, args) {
+                            eprintln!("error: {err:#}");
+                        }
+                    }
+                    Err(err) => eprintln!("error: {err:#}"),
+                }
+            }
+            Err(rustyline::error::ReadlineError::Interrupted) => continue,
+            Err(_) => break,
+        }
+    }
+    let _ = editor.save_history(&history);
+    Ok(())
+}
+
+/// `timbral tables`: each table with its row count and schema.
+pub fn list_tables(ctx: &Context) -> anyhow::Result<()> {
+    let tables = ctx.workdir.existing_tables();
+    if tables.is_empty() {
+        bail!(
+            "no tables in {}; run `timbral run` or an ingest command first",
+            ctx.workdir.root().display()
+        );
+    }
+    for table in tables {
+        print_table_summary(&ctx.workdir, table)?;
+    }
+    Ok(())
+}
+
+fn print_table_summary(workdir: &Workdir, table: Table) -> anyhow::Result<()> {
+    let mut lazy = workdir.scan_table(table)?;
+    let schema = lazy.collect_schema()?;
+    let rows = lazy
+        .select([len()])
+        .collect()?
+        .column("len")?
+        .get(0)?
+        .extract::<u64>()
+        .unwrap_or(0);
+    println!("{} ({rows} rows)", table.name());
+    for (name, dtype) in schema.iter() {
+        println!("  {name}: {dtype}");
+    }
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! End-to-end tests of the `timbral` binary on the bundled sample.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use polars::prelude::*;
+
+fn timbral(workdir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_timbral"))
+        .arg("--quiet")
+        .arg("--workdir")
+        .arg(workdir)
+        .args(args)
+        .output()
+        .expect("timbral starts")
+}
+
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "timbral failed: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+const PROCESSED: [&str; 13] = [
+    "features",
+    "scaler",
+    "pca",
+    "embedding",
+    "clusters",
+    "model_selection",
+    "kdistance",
+    "genre_density",
+    "genre_clusters",
+    "genre_grid",
+    "intra_artist",
+    "artist_similarity",
+    "recommendations",
+];
+
+fn read(path: &Path) -> DataFrame {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    ParquetReader::new(file).finish().unwrap()
+}
+
+fn manifest(workdir: &Path) -> serde_json::Value {
+    let path = workdir.join("data/processed/run_manifest.json");
+    std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+#[test]
+fn run_on_an_empty_dir_uses_the_sample_and_writes_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let stdout = ok(&timbral(dir.path(), &["run"]));
+    assert!(stdout.contains("bundled sample"), "{stdout}");
+    assert!(dir.path().join("reports/index.html").is_file());
+    for table in PROCESSED.iter().chain(&["eval"]) {
+        let path = dir.path().join(format!("data/processed/{table}.parquet"));
+        assert!(read(&path).height() > 0, "{table} is empty");
+    }
+
+    // SQL over the tables: aligned table, CSV with a header, and a clear error.
+    let query = "SELECT artist_name, count(*) AS n FROM tracks GROUP BY artist_name ORDER BY n DESC LIMIT 5";
+    let table = ok(&timbral(dir.path(), &["sql", query]));
+    assert_eq!(table.lines().count(), 2 + 5, "{table}");
+    let csv = ok(&timbral(dir.path(), &["sql", query, "--format", "csv"]));
+    assert_eq!(csv.lines().next(), Some("artist_name,n"));
+    assert_eq!(csv.lines().count(), 6);
+    let bad = timbral(dir.path(), &["sql", "SELEC nonsense"]);
+    assert!(!bad.status.success());
+    assert!(!bad.stderr.is_empty());
+    let write = timbral(dir.path(), &["sql", "DROP TABLE tracks"]);
+    assert!(!write.status.success());
+    assert!(String::from_utf8_lossy(&write.stderr).contains("read-only"));
+
+    let listing = ok(&timbral(dir.path(), &["tables"]));
+    assert!(listing.contains("tracks (93 rows)"), "{listing}");
+
+    // A second run redoes nothing.
+    let before = manifest(dir.path());
+    ok(&timbral(dir.path(), &["run"]));
+    let after = manifest(dir.path());
+    for stage in ["features", "cluster", "similarity", "eval", "report"] {
+        assert_eq!(before["stages"][stage], after["stages"][stage], "{stage} was redone");
+    }
+}
+
+#[test]
+fn a_run_killed_during_clustering_resumes_with_identical_tables() {
+    let reference = tempfile::tempdir().unwrap();
+    ok(&timbral(reference.path(), &["run"]));
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_timbral"))
+        .args(["--quiet", "--workdir"])
+        .arg(dir.path())
+        .arg("run")
+        .spawn()
+        .unwrap();
+    // Kill as soon as the features stage is recorded: the cluster stage is then under way.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while manifest(dir.path())["stages"]["features"].is_null() {
+        assert!(Instant::now() < deadline, "features stage never finished");
+        assert!(child.try_wait().unwrap().is_none(), "run ended before it could be killed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    let killed = manifest(dir.path());
+    assert!(killed["stages"]["cluster"].is_null(), "cluster had already finished");
+
+    ok(&timbral(dir.path(), &["run"]));
+    let resumed = manifest(dir.path());
+    assert_eq!(killed["stages"]["features"], resumed["stages"]["features"], "features was redone");
+    for table in PROCESSED.iter().chain(&["eval"]) {
+        let path = |root: &Path| root.join(format!("data/processed/{table}.parquet"));
+        assert!(
+            read(&path(reference.path())).equals_missing(&read(&path(dir.path()))),
+            "{table} differs from an uninterrupted run"
+        );
+    }
+}
+
+#[test]
+fn a_segments_table_without_a_timbre_column_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&timbral(dir.path(), &["run"]));
+    let path = dir.path().join("data/interim/segments.parquet");
+    let mut segments = read(&path).drop("timbre_3").unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut segments)
+        .unwrap();
+    let output = timbral(dir.path(), &["features"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("segments") && stderr.contains("timbre_3"), "{stderr}");
+}
