@@ -24,13 +24,28 @@ struct Options {
 
 fn parse_args() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
-    let mut opts = Options { dir: PathBuf::new(), jobs: 1, limit: None, segments: None };
+    let mut opts = Options {
+        dir: PathBuf::new(),
+        jobs: 1,
+        limit: None,
+        segments: None,
+    };
     let mut dir = None;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
-            "--jobs" => opts.jobs = value("--jobs")?.parse().map_err(|e| format!("--jobs: {e}"))?,
-            "--limit" => opts.limit = Some(value("--limit")?.parse().map_err(|e| format!("--limit: {e}"))?),
+            "--jobs" => {
+                opts.jobs = value("--jobs")?
+                    .parse()
+                    .map_err(|e| format!("--jobs: {e}"))?
+            }
+            "--limit" => {
+                opts.limit = Some(
+                    value("--limit")?
+                        .parse()
+                        .map_err(|e| format!("--limit: {e}"))?,
+                )
+            }
             "--segments" => opts.segments = Some(PathBuf::from(value("--segments")?)),
             other if dir.is_none() && !other.starts_with("--") => dir = Some(PathBuf::from(other)),
             other => return Err(format!("unexpected argument {other}")),
@@ -72,20 +87,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(limit) = opts.limit {
         files.truncate(limit);
     }
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(opts.jobs.max(1)).build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.max(1))
+        .build()?;
     let cfg = AnalyzerConfig::default();
     let started = Instant::now();
     let results: Vec<(PathBuf, Result<TrackAnalysis, String>)> = pool.install(|| {
         files
             .par_iter()
-            .map(|p| (p.clone(), analyze_file(p, &cfg).map(|(_, a)| a).map_err(|e| e.to_string())))
+            .map(|p| {
+                (
+                    p.clone(),
+                    analyze_file(p, &cfg)
+                        .map(|(_, a)| a)
+                        .map_err(|e| e.to_string()),
+                )
+            })
             .collect()
     });
     let wall = started.elapsed().as_secs_f64();
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    writeln!(out, "path,duration_s,segments,segments_per_s,tempo,key,mode,loudness,error")?;
+    writeln!(
+        out,
+        "path,duration_s,segments,segments_per_s,tempo,key,mode,loudness,error"
+    )?;
     let mut audio_s = 0.0;
     let mut failed = 0;
     for (path, result) in &results {
@@ -114,12 +141,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(seg_path) = &opts.segments {
         let mut w = std::io::BufWriter::new(std::fs::File::create(seg_path)?);
         let timbre_cols: Vec<String> = (0..12).map(|k| format!("timbre_{k}")).collect();
-        writeln!(w, "path,start,duration,confidence,loudness_max,{}", timbre_cols.join(","))?;
+        writeln!(
+            w,
+            "path,start,duration,confidence,loudness_max,{}",
+            timbre_cols.join(",")
+        )?;
         for (path, result) in &results {
             let rel = path.strip_prefix(&opts.dir).unwrap_or(path).display();
             for s in result.iter().flat_map(|a| &a.segments) {
                 let timbre: Vec<String> = s.timbre.iter().map(|v| format!("{v:.3}")).collect();
-                writeln!(w, "{rel},{:.4},{:.4},{:.3},{:.2},{}", s.start, s.duration, s.confidence, s.loudness_max, timbre.join(","))?;
+                writeln!(
+                    w,
+                    "{rel},{:.4},{:.4},{:.3},{:.2},{}",
+                    s.start,
+                    s.duration,
+                    s.confidence,
+                    s.loudness_max,
+                    timbre.join(",")
+                )?;
             }
         }
     }

@@ -29,7 +29,10 @@ impl AnalyzerConfig {
                 self.sample_rate
             )));
         }
-        if !(self.min_segment_gap_s.is_finite() && self.min_segment_gap_s > 0.0 && self.min_segment_gap_s <= 1.0) {
+        if !(self.min_segment_gap_s.is_finite()
+            && self.min_segment_gap_s > 0.0
+            && self.min_segment_gap_s <= 1.0)
+        {
             return Err(AudioError::InvalidInput(format!(
                 "min_segment_gap_s {} is outside (0, 1] seconds",
                 self.min_segment_gap_s
@@ -40,7 +43,10 @@ impl AnalyzerConfig {
 }
 
 /// Decode `path` (streaming, mono, resampled to `cfg.sample_rate`) and analyse it.
-pub fn analyze_file(path: &Path, cfg: &AnalyzerConfig) -> Result<(Tags, TrackAnalysis), AudioError> {
+pub fn analyze_file(
+    path: &Path,
+    cfg: &AnalyzerConfig,
+) -> Result<(Tags, TrackAnalysis), AudioError> {
     cfg.validate()?;
     let decoded = decode_mono(path, cfg.sample_rate)?;
     let analysis = analyze_signal(&decoded.samples, cfg, path)?;
@@ -49,39 +55,63 @@ pub fn analyze_file(path: &Path, cfg: &AnalyzerConfig) -> Result<(Tags, TrackAna
 
 /// Analyse an in-memory mono signal at `sample_rate` (resampled to `cfg.sample_rate` first if
 /// needed). Errors name the pseudo-path [`IN_MEMORY_LABEL`].
-pub fn analyze_samples(mono: &[f32], sample_rate: u32, cfg: &AnalyzerConfig) -> Result<TrackAnalysis, AudioError> {
+pub fn analyze_samples(
+    mono: &[f32],
+    sample_rate: u32,
+    cfg: &AnalyzerConfig,
+) -> Result<TrackAnalysis, AudioError> {
     cfg.validate()?;
     if sample_rate == 0 {
         return Err(AudioError::InvalidInput("sample rate 0 Hz".into()));
     }
     if let Some(i) = mono.iter().position(|x| !x.is_finite()) {
-        return Err(AudioError::InvalidInput(format!("sample {i} is not a finite number")));
+        return Err(AudioError::InvalidInput(format!(
+            "sample {i} is not a finite number"
+        )));
     }
     let label = Path::new(IN_MEMORY_LABEL);
     if sample_rate == cfg.sample_rate {
         analyze_signal(mono, cfg, label)
     } else {
-        let resampled = resample_all(mono, sample_rate, cfg.sample_rate).map_err(AudioError::InvalidInput)?;
+        let resampled =
+            resample_all(mono, sample_rate, cfg.sample_rate).map_err(AudioError::InvalidInput)?;
         analyze_signal(&resampled, cfg, label)
     }
 }
 
-fn analyze_signal(signal: &[f32], cfg: &AnalyzerConfig, path: &Path) -> Result<TrackAnalysis, AudioError> {
+fn analyze_signal(
+    signal: &[f32],
+    cfg: &AnalyzerConfig,
+    path: &Path,
+) -> Result<TrackAnalysis, AudioError> {
     let sample_rate = cfg.sample_rate;
     let duration_s = signal.len() as f64 / f64::from(sample_rate);
     if duration_s < MIN_DURATION_S {
-        return Err(AudioError::TooShort { path: path.to_path_buf(), seconds: duration_s, min_seconds: MIN_DURATION_S });
+        return Err(AudioError::TooShort {
+            path: path.to_path_buf(),
+            seconds: duration_s,
+            min_seconds: MIN_DURATION_S,
+        });
     }
     let peak = signal.iter().fold(0.0f32, |m, x| m.max(x.abs()));
     if f64::from(peak) < 10f64.powf(SILENCE_PEAK_DBFS / 20.0) {
-        return Err(AudioError::Silent { path: path.to_path_buf(), threshold_dbfs: SILENCE_PEAK_DBFS });
+        return Err(AudioError::Silent {
+            path: path.to_path_buf(),
+            threshold_dbfs: SILENCE_PEAK_DBFS,
+        });
     }
 
     let features = FrameFeatures::compute(signal, sample_rate);
     let envelope = onset_envelope(&features);
     let frame_rate = 1.0 / features.short_hop_s();
     let onsets = pick_onsets(&envelope, frame_rate, cfg.min_segment_gap_s);
-    let segments = build_segments(&features, &envelope, robust_max(&envelope), &onsets, duration_s);
+    let segments = build_segments(
+        &features,
+        &envelope,
+        robust_max(&envelope),
+        &onsets,
+        duration_s,
+    );
     let rhythm = estimate_rhythm(&envelope, frame_rate);
     let key = estimate_key(&track_pitch_classes(&features));
     tracing::debug!(
@@ -114,7 +144,11 @@ fn track_pitch_classes(features: &FrameFeatures) -> [f64; 12] {
     let loudest = features.chroma.iter().map(energy).fold(0.0f32, f32::max);
     let threshold = loudest * 10f32.powf(-KEY_FRAME_RANGE_DB / 10.0);
     let mut total = [0.0f64; 12];
-    for c in features.chroma.iter().filter(|c| energy(c) > threshold && energy(c) > 0.0) {
+    for c in features
+        .chroma
+        .iter()
+        .filter(|c| energy(c) > threshold && energy(c) > 0.0)
+    {
         let max = c.iter().copied().fold(0.0f32, f32::max);
         for (t, v) in total.iter_mut().zip(c) {
             *t += f64::from(v / max);
@@ -128,6 +162,10 @@ fn energy_mean_db(levels_db: &[f32]) -> f64 {
     if levels_db.is_empty() {
         return f64::from(crate::frames::SILENCE_DB);
     }
-    let mean = levels_db.iter().map(|db| 10f64.powf(f64::from(*db) / 10.0)).sum::<f64>() / levels_db.len() as f64;
+    let mean = levels_db
+        .iter()
+        .map(|db| 10f64.powf(f64::from(*db) / 10.0))
+        .sum::<f64>()
+        / levels_db.len() as f64;
     10.0 * mean.log10()
 }

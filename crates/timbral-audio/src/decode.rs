@@ -31,10 +31,15 @@ pub(crate) struct DecodedAudio {
 
 /// Open `path` and probe its container, mapping every failure to a specific [`AudioError`].
 pub(crate) fn open_format(path: &Path) -> Result<Box<dyn FormatReader>, AudioError> {
-    let io_err = |source| AudioError::Io { path: path.to_path_buf(), source };
+    let io_err = |source| AudioError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let meta = std::fs::metadata(path).map_err(io_err)?;
     if meta.len() == 0 {
-        return Err(AudioError::Empty { path: path.to_path_buf() });
+        return Err(AudioError::Empty {
+            path: path.to_path_buf(),
+        });
     }
     let file = File::open(path).map_err(io_err)?;
     let stream = MediaSourceStream::new(Box::new(file), Default::default());
@@ -43,16 +48,27 @@ pub(crate) fn open_format(path: &Path) -> Result<Box<dyn FormatReader>, AudioErr
         hint.with_extension(ext);
     }
     symphonia::default::get_probe()
-        .probe(&hint, stream, FormatOptions::default(), MetadataOptions::default())
+        .probe(
+            &hint,
+            stream,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
         .map_err(|e| match e {
-            SymphoniaError::DecodeError(msg) => corrupt(path, format!("malformed container: {msg}")),
+            SymphoniaError::DecodeError(msg) => {
+                corrupt(path, format!("malformed container: {msg}"))
+            }
             SymphoniaError::IoError(source) if source.kind() != ErrorKind::UnexpectedEof => {
-                AudioError::Io { path: path.to_path_buf(), source }
+                AudioError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                }
             }
             // Running out of bytes while probing a file that starts like audio = truncated.
-            SymphoniaError::IoError(_) if looks_like_audio(path) => {
-                corrupt(path, "truncated: file ends inside the container headers".to_string())
-            }
+            SymphoniaError::IoError(_) if looks_like_audio(path) => corrupt(
+                path,
+                "truncated: file ends inside the container headers".to_string(),
+            ),
             other => AudioError::Unsupported {
                 path: path.to_path_buf(),
                 reason: format!("no known audio container recognised ({other})"),
@@ -63,8 +79,12 @@ pub(crate) fn open_format(path: &Path) -> Result<Box<dyn FormatReader>, AudioErr
 /// Whether the file starts with the signature of a container this crate decodes.
 fn looks_like_audio(path: &Path) -> bool {
     let mut head = [0u8; 12];
-    let Ok(mut file) = File::open(path) else { return false };
-    let Ok(n) = std::io::Read::read(&mut file, &mut head) else { return false };
+    let Ok(mut file) = File::open(path) else {
+        return false;
+    };
+    let Ok(n) = std::io::Read::read(&mut file, &mut head) else {
+        return false;
+    };
     let head = &head[..n];
     let starts = |magic: &[u8]| head.starts_with(magic);
     starts(b"OggS")
@@ -104,7 +124,8 @@ pub(crate) fn decode_mono(path: &Path, target_rate: u32) -> Result<DecodedAudio,
     if let Some(frames) = expected_frames {
         // Pre-size from the header, but never trust it for more than ~2 h of audio.
         let rate = params.sample_rate.unwrap_or(target_rate).max(1);
-        let estimate = frames.min(2 * 3600 * u64::from(rate)) as f64 * f64::from(target_rate) / f64::from(rate);
+        let estimate = frames.min(2 * 3600 * u64::from(rate)) as f64 * f64::from(target_rate)
+            / f64::from(rate);
         samples.reserve(estimate as usize + 1);
     }
     let (mut packets, mut bad_packets, mut decoded_frames) = (0usize, 0usize, 0u64);
@@ -116,7 +137,10 @@ pub(crate) fn decode_mono(path: &Path, target_rate: u32) -> Result<DecodedAudio,
             // A new logical stream (chained Ogg) — the song we were decoding is complete.
             Err(SymphoniaError::ResetRequired) => break,
             Err(SymphoniaError::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => {
-                return Err(corrupt(path, format!("truncated: stream ends inside a packet after {decoded_frames} frames")));
+                return Err(corrupt(
+                    path,
+                    format!("truncated: stream ends inside a packet after {decoded_frames} frames"),
+                ));
             }
             Err(e) => return Err(corrupt(path, format!("cannot read packet {packets}: {e}"))),
         };
@@ -137,7 +161,12 @@ pub(crate) fn decode_mono(path: &Path, target_rate: u32) -> Result<DecodedAudio,
                 continue;
             }
             Err(SymphoniaError::Unsupported(what)) => return Err(unsupported(path, what)),
-            Err(e) => return Err(corrupt(path, format!("decoder failed at packet {packets}: {e}"))),
+            Err(e) => {
+                return Err(corrupt(
+                    path,
+                    format!("decoder failed at packet {packets}: {e}"),
+                ));
+            }
         };
         if buffer.frames() == 0 {
             continue;
@@ -149,24 +178,38 @@ pub(crate) fn decode_mono(path: &Path, target_rate: u32) -> Result<DecodedAudio,
         let (stream_rate, stream) = match resampler.as_mut() {
             Some(r) => r,
             None => {
-                let r = StreamResampler::new(rate, target_rate).map_err(|e| unsupported(path, &e))?;
+                let r =
+                    StreamResampler::new(rate, target_rate).map_err(|e| unsupported(path, &e))?;
                 resampler.insert((rate, r))
             }
         };
         if *stream_rate != rate {
-            return Err(unsupported(path, &format!("sample rate changes mid-stream ({stream_rate} -> {rate} Hz)")));
+            return Err(unsupported(
+                path,
+                &format!("sample rate changes mid-stream ({stream_rate} -> {rate} Hz)"),
+            ));
         }
-        stream.push(&mono, &mut samples).map_err(|e| corrupt(path, e))?;
+        stream
+            .push(&mono, &mut samples)
+            .map_err(|e| corrupt(path, e))?;
     }
 
-    if bad_packets > MAX_BAD_PACKETS_ALWAYS_OK && bad_packets as f64 > MAX_BAD_PACKET_SHARE * packets as f64 {
-        return Err(corrupt(path, format!("{bad_packets} of {packets} packets could not be decoded")));
+    if bad_packets > MAX_BAD_PACKETS_ALWAYS_OK
+        && bad_packets as f64 > MAX_BAD_PACKET_SHARE * packets as f64
+    {
+        return Err(corrupt(
+            path,
+            format!("{bad_packets} of {packets} packets could not be decoded"),
+        ));
     }
     if let Some((_, stream)) = resampler.as_mut() {
         stream.finish(&mut samples).map_err(|e| corrupt(path, e))?;
     }
     if decoded_frames == 0 {
-        return Err(corrupt(path, format!("no audio could be decoded ({packets} packets read)")));
+        return Err(corrupt(
+            path,
+            format!("no audio could be decoded ({packets} packets read)"),
+        ));
     }
     // Tags may also arrive mid-stream (e.g. Ogg chained comment updates).
     absorb_pending_metadata(format.as_mut(), &mut tags);
@@ -191,9 +234,15 @@ fn downmix(planes: &[Vec<f32>], frames: usize, mono: &mut Vec<f32>) {
 }
 
 fn corrupt(path: &Path, reason: String) -> AudioError {
-    AudioError::Corrupt { path: path.to_path_buf(), reason }
+    AudioError::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    }
 }
 
 fn unsupported(path: &Path, reason: &str) -> AudioError {
-    AudioError::Unsupported { path: path.to_path_buf(), reason: reason.to_string() }
+    AudioError::Unsupported {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
 }

@@ -7,7 +7,11 @@ fn hz_to_mel(hz: f64) -> f64 {
     const MIN_LOG_HZ: f64 = 1000.0;
     let min_log_mel = MIN_LOG_HZ / F_SP;
     let logstep = 6.4f64.ln() / 27.0;
-    if hz >= MIN_LOG_HZ { min_log_mel + (hz / MIN_LOG_HZ).ln() / logstep } else { hz / F_SP }
+    if hz >= MIN_LOG_HZ {
+        min_log_mel + (hz / MIN_LOG_HZ).ln() / logstep
+    } else {
+        hz / F_SP
+    }
 }
 
 fn mel_to_hz(mel: f64) -> f64 {
@@ -15,7 +19,11 @@ fn mel_to_hz(mel: f64) -> f64 {
     const MIN_LOG_HZ: f64 = 1000.0;
     let min_log_mel = MIN_LOG_HZ / F_SP;
     let logstep = 6.4f64.ln() / 27.0;
-    if mel >= min_log_mel { MIN_LOG_HZ * (logstep * (mel - min_log_mel)).exp() } else { F_SP * mel }
+    if mel >= min_log_mel {
+        MIN_LOG_HZ * (logstep * (mel - min_log_mel)).exp()
+    } else {
+        F_SP * mel
+    }
 }
 
 /// Triangular mel filters of unit height, stored sparsely (first bin + weights per band).
@@ -61,7 +69,11 @@ impl MelBank {
     /// Band powers of `power` into `out` (length `n_mels`).
     pub(crate) fn apply(&self, power: &[f32], out: &mut [f32]) {
         for ((first, weights), o) in self.bands.iter().zip(out.iter_mut()) {
-            *o = weights.iter().zip(&power[*first..]).map(|(w, p)| w * p).sum();
+            *o = weights
+                .iter()
+                .zip(&power[*first..])
+                .map(|(w, p)| w * p)
+                .sum();
         }
     }
 }
@@ -150,7 +162,10 @@ mod tests {
         // Unit-height triangles overlap to sum to 1 per bin inside the range.
         let per_bin_total: f32 = out.iter().sum();
         let bins_in_range = (11_025.0f32 - 30.0) / (22_050.0 / 1024.0);
-        assert!((per_bin_total / bins_in_range - 1.0).abs() < 0.05, "{per_bin_total} vs {bins_in_range}");
+        assert!(
+            (per_bin_total / bins_in_range - 1.0).abs() < 0.05,
+            "{per_bin_total} vs {bins_in_range}"
+        );
         assert!(out.iter().all(|v| *v > 0.0));
     }
 }

@@ -62,7 +62,9 @@ impl FrameFeatures {
         for (t, bands) in mel_db.chunks_exact_mut(N_MELS).enumerate() {
             let power = stft.frame_power(signal, t);
             mel.apply(power, bands);
-            bands.iter_mut().for_each(|b| *b = 10.0 * b.max(floor_power).log10());
+            bands
+                .iter_mut()
+                .for_each(|b| *b = 10.0 * b.max(floor_power).log10());
             let weighted: f32 = power.iter().zip(&a_weight).map(|(p, w)| p * w).sum();
             loudness_db.push(10.0 * weighted.max(silence_power).log10());
         }
@@ -78,7 +80,13 @@ impl FrameFeatures {
             chroma.push(c);
         }
 
-        FrameFeatures { sample_rate, layout, mel_db, loudness_db, chroma }
+        FrameFeatures {
+            sample_rate,
+            layout,
+            mel_db,
+            loudness_db,
+            chroma,
+        }
     }
 
     pub(crate) fn n_short(&self) -> usize {

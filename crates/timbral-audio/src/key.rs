@@ -2,8 +2,12 @@
 //! distribution is correlated with the 24 rotated Krumhansl-Kessler key profiles.
 
 /// Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
-const MAJOR_PROFILE: [f64; 12] = [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88];
-const MINOR_PROFILE: [f64; 12] = [6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17];
+const MAJOR_PROFILE: [f64; 12] = [
+    6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88,
+];
+const MINOR_PROFILE: [f64; 12] = [
+    6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17,
+];
 
 /// Key estimate. Confidences: `key_confidence` is the winning correlation (clamped to 0..1);
 /// `mode_confidence` is how far the best key of the chosen mode beats the best key of the
@@ -28,8 +32,11 @@ pub(crate) fn estimate_key(pitch_classes: &[f64; 12]) -> Option<KeyEstimate> {
     };
     let (major_key, major_r) = best(&MAJOR_PROFILE)?;
     let (minor_key, minor_r) = best(&MINOR_PROFILE)?;
-    let (key, mode, r, other) =
-        if major_r >= minor_r { (major_key, 1, major_r, minor_r) } else { (minor_key, 0, minor_r, major_r) };
+    let (key, mode, r, other) = if major_r >= minor_r {
+        (major_key, 1, major_r, minor_r)
+    } else {
+        (minor_key, 0, minor_r, major_r)
+    };
     Some(KeyEstimate {
         key: key as i32,
         mode,

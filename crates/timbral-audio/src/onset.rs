@@ -9,7 +9,7 @@ const PEAK_HALF_WIDTH_S: f64 = 0.03;
 /// The adaptive threshold is the envelope mean over this many seconds either side ...
 const AVERAGE_HALF_WIDTH_S: f64 = 0.1;
 /// ... plus this fraction of the envelope's robust maximum.
-const DELTA: f32 = 0.07;
+const DELTA: f32 = 0.1;
 /// Percentile taken as the envelope's robust maximum (immune to a single huge spike).
 const ROBUST_MAX_PERCENTILE: f64 = 0.99;
 
@@ -20,10 +20,14 @@ pub(crate) fn onset_envelope(features: &FrameFeatures) -> Vec<f32> {
     let floor = (max_db - TOP_DB).max(FLOOR_DB);
     let n = features.n_short();
     let mut envelope = vec![0.0f32; n];
-    for t in 1..n {
+    for (t, value) in envelope.iter_mut().enumerate().skip(1) {
         let (prev, cur) = (features.mel_frame(t - 1), features.mel_frame(t));
-        let rise: f32 = prev.iter().zip(cur).map(|(p, c)| (c.max(floor) - p.max(floor)).max(0.0)).sum();
-        envelope[t] = rise / N_MELS as f32;
+        let rise: f32 = prev
+            .iter()
+            .zip(cur)
+            .map(|(p, c)| (c.max(floor) - p.max(floor)).max(0.0))
+            .sum();
+        *value = rise / N_MELS as f32;
     }
     envelope
 }
@@ -49,7 +53,11 @@ pub(crate) fn pick_onsets(envelope: &[f32], frame_rate: f64, min_gap_s: f64) -> 
         return Vec::new();
     }
     let frames = |s: f64| ((s * frame_rate).round() as usize).max(1);
-    let (peak_w, avg_w, gap) = (frames(PEAK_HALF_WIDTH_S), frames(AVERAGE_HALF_WIDTH_S), frames(min_gap_s));
+    let (peak_w, avg_w, gap) = (
+        frames(PEAK_HALF_WIDTH_S),
+        frames(AVERAGE_HALF_WIDTH_S),
+        frames(min_gap_s),
+    );
     let mut prefix = Vec::with_capacity(n + 1);
     prefix.push(0.0f64);
     for v in envelope {

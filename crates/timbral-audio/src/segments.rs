@@ -31,17 +31,24 @@ pub(crate) fn build_segments(
         .enumerate()
         .filter_map(|(i, &first)| {
             let end_frame = starts.get(i + 1).copied().unwrap_or(n);
-            let (start_s, end_s) = (time_of(first), starts.get(i + 1).map_or(duration_s, |&t| time_of(t)));
+            let (start_s, end_s) = (
+                time_of(first),
+                starts.get(i + 1).map_or(duration_s, |&t| time_of(t)),
+            );
             let duration = end_s - start_s;
             if duration <= 0.0 {
                 return None;
             }
             let frames = first..end_frame.max(first + 1).min(n);
             let loudness = &features.loudness_db[frames.clone()];
-            let (max_idx, max_db) = loudness
-                .iter()
-                .enumerate()
-                .fold((0, f32::NEG_INFINITY), |acc, (j, &v)| if v > acc.1 { (j, v) } else { acc });
+            let (max_idx, max_db) =
+                loudness
+                    .iter()
+                    .enumerate()
+                    .fold(
+                        (0, f32::NEG_INFINITY),
+                        |acc, (j, &v)| if v > acc.1 { (j, v) } else { acc },
+                    );
             let loudness_end = features.loudness_db[end_frame.min(n - 1)];
 
             let mut mean_mel = [0.0f32; N_MELS];
@@ -83,7 +90,9 @@ fn segment_chroma(features: &FrameFeatures, start_s: f64, end_s: f64) -> [f32; 1
     }
     let first = ((start_s / hop).ceil() as usize).min(n - 1);
     let last = ((end_s / hop).ceil() as usize).min(n);
-    let range = if first < last { first..last } else {
+    let range = if first < last {
+        first..last
+    } else {
         let nearest = ((0.5 * (start_s + end_s) / hop).round() as usize).min(n - 1);
         nearest..nearest + 1
     };

@@ -27,7 +27,9 @@ impl PowerStft {
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n_fft);
         // Periodic Hann, as librosa/scipy `get_window("hann", n, fftbins=True)`.
         let window: Vec<f32> = (0..n_fft)
-            .map(|i| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n_fft as f64).cos()) as f32)
+            .map(|i| {
+                (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n_fft as f64).cos()) as f32
+            })
             .collect();
         // Parseval: sum_n (w x)^2 = (1/N) sum_k |X_k|^2 over both sides. A windowed mean square is
         // sum (w x)^2 / sum w^2, and a full-scale sine has mean square 1/2, hence the factor 2.
@@ -105,13 +107,19 @@ mod tests {
         let rate = 22_050.0;
         let n_fft = 1024;
         let freq = 43.0 * rate / n_fft as f64; // exactly on bin 43
-        let signal: Vec<f32> =
-            (0..8192).map(|i| (2.0 * std::f64::consts::PI * freq * i as f64 / rate).sin() as f32).collect();
+        let signal: Vec<f32> = (0..8192)
+            .map(|i| (2.0 * std::f64::consts::PI * freq * i as f64 / rate).sin() as f32)
+            .collect();
         let mut stft = PowerStft::new(n_fft, 256);
         let power = stft.frame_power(&signal, 10).to_vec();
         let total: f32 = power.iter().sum();
         assert!((total - 1.0).abs() < 1e-3, "total {total}");
-        let argmax = power.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
+        let argmax = power
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap()
+            .0;
         assert_eq!(argmax, 43);
         assert_eq!(stft.n_frames(8192), 33);
     }

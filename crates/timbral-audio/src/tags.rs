@@ -10,6 +10,16 @@ use crate::Tags;
 use crate::decode::open_format;
 use crate::error::AudioError;
 
+impl Tags {
+    /// The artist to credit: ARTIST, else COMPOSER, else ALBUMARTIST.
+    pub fn credited_artist(&self) -> Option<&str> {
+        self.artist
+            .as_deref()
+            .or(self.composer.as_deref())
+            .or(self.album_artist.as_deref())
+    }
+}
+
 /// Read the tags of an audio file without decoding its audio.
 pub fn read_tags(path: &Path) -> Result<Tags, AudioError> {
     let mut format = open_format(path)?;
@@ -32,7 +42,10 @@ pub(crate) fn absorb_pending_metadata(format: &mut dyn FormatReader, tags: &mut 
 }
 
 fn absorb_revision(revision: &MetadataRevision, tags: &mut Tags) {
-    let per_track = revision.per_track.iter().flat_map(|t| t.metadata.tags.iter());
+    let per_track = revision
+        .per_track
+        .iter()
+        .flat_map(|t| t.metadata.tags.iter());
     for tag in revision.media.tags.iter().chain(per_track) {
         absorb_tag(tag, tags);
     }
@@ -95,5 +108,24 @@ fn raw_text(value: &RawValue) -> Option<String> {
         RawValue::SignedInt(i) => Some(i.to_string()),
         RawValue::UnsignedInt(u) => Some(u.to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credited_artist_falls_back_in_order() {
+        let mut tags = Tags {
+            album_artist: Some("Band".into()),
+            ..Tags::default()
+        };
+        assert_eq!(tags.credited_artist(), Some("Band"));
+        tags.composer = Some("Composer".into());
+        assert_eq!(tags.credited_artist(), Some("Composer"));
+        tags.artist = Some("Artist".into());
+        assert_eq!(tags.credited_artist(), Some("Artist"));
+        assert_eq!(Tags::default().credited_artist(), None);
     }
 }

@@ -24,7 +24,12 @@ pub(crate) struct Rhythm {
 }
 
 impl Rhythm {
-    const UNKNOWN: Rhythm = Rhythm { bpm: 0.0, confidence: 0.0, time_signature: 4, time_signature_confidence: 0.0 };
+    const UNKNOWN: Rhythm = Rhythm {
+        bpm: 0.0,
+        confidence: 0.0,
+        time_signature: 4,
+        time_signature_confidence: 0.0,
+    };
 }
 
 /// Estimate tempo and metre from an onset envelope sampled at `frame_rate` frames/s.
@@ -48,7 +53,11 @@ pub(crate) fn estimate_rhythm(envelope: &[f32], frame_rate: f64) -> Rhythm {
     }
     let (left, mid, right) = (score(best - 1), score(best), score(best + 1));
     let curvature = left - 2.0 * mid + right;
-    let shift = if curvature < 0.0 { (0.5 * (left - right) / curvature).clamp(-0.5, 0.5) } else { 0.0 };
+    let shift = if curvature < 0.0 {
+        (0.5 * (left - right) / curvature).clamp(-0.5, 0.5)
+    } else {
+        0.0
+    };
     let period = best as f64 + shift;
 
     let at = |lag: f64| interpolate(&ac, lag);
@@ -63,13 +72,20 @@ pub(crate) fn estimate_rhythm(envelope: &[f32], frame_rate: f64) -> Rhythm {
         let mass: f64 = (centre.saturating_sub(reach)..=centre + reach)
             .filter_map(|l| ac.get(l).copied())
             .sum();
-        if taper > 0.05 { (mass / taper).max(0.0) } else { 0.0 }
+        if taper > 0.05 {
+            (mass / taper).max(0.0)
+        } else {
+            0.0
+        }
     };
     let (three, four) = (unbiased(3.0 * period), unbiased(4.0 * period));
     let (time_signature, time_signature_confidence) = if three + four <= 0.0 {
         (4, 0.0)
     } else {
-        (if three > four { 3 } else { 4 }, ((three - four).abs() / three.max(four)).clamp(0.0, 1.0))
+        (
+            if three > four { 3 } else { 4 },
+            ((three - four).abs() / three.max(four)).clamp(0.0, 1.0),
+        )
     };
     Rhythm {
         bpm: 60.0 * frame_rate / period,
@@ -96,7 +112,12 @@ fn window_overlap(window: &[f64], lag: f64) -> f64 {
     if energy <= 0.0 || l >= window.len() {
         return 0.0;
     }
-    window.iter().zip(&window[l..]).map(|(a, b)| a * b).sum::<f64>() / energy
+    window
+        .iter()
+        .zip(&window[l..])
+        .map(|(a, b)| a * b)
+        .sum::<f64>()
+        / energy
 }
 
 /// Autocorrelation of the mean-removed, Hann-windowed envelope in 8 s windows (hop 2 s),
@@ -134,11 +155,17 @@ fn mean_autocorrelation(envelope: &[f32], frame_rate: f64) -> (Vec<f64>, Vec<f64
         for ((x, v), w) in time.iter_mut().zip(frame).zip(&hann) {
             *x = (f64::from(*v) - mean) * w;
         }
-        if forward.process_with_scratch(&mut time, &mut spectrum, &mut scratch).is_err() {
+        if forward
+            .process_with_scratch(&mut time, &mut spectrum, &mut scratch)
+            .is_err()
+        {
             continue;
         }
         spectrum.iter_mut().for_each(|c| *c = c.norm_sqr().into());
-        if inverse.process_with_scratch(&mut spectrum, &mut time, &mut inverse_scratch).is_err() {
+        if inverse
+            .process_with_scratch(&mut spectrum, &mut time, &mut inverse_scratch)
+            .is_err()
+        {
             continue;
         }
         let zero_lag = time[0];
@@ -168,7 +195,11 @@ mod tests {
         while (beat as f64 * period) < n as f64 {
             let t = (beat as f64 * period).round() as usize;
             if t < n {
-                env[t] = if accent_every > 0 && beat % accent_every == 0 { 2.0 } else { 1.0 };
+                env[t] = if accent_every > 0 && beat.is_multiple_of(accent_every) {
+                    2.0
+                } else {
+                    1.0
+                };
             }
             beat += 1;
         }
@@ -190,8 +221,15 @@ mod tests {
         let fr = 22_050.0 / 256.0;
         let waltz = estimate_rhythm(&pulse_train(120.0, fr, 30.0, 3), fr);
         let march = estimate_rhythm(&pulse_train(120.0, fr, 30.0, 4), fr);
-        assert_eq!((waltz.time_signature, march.time_signature), (3, 4), "{waltz:?} {march:?}");
-        assert!(waltz.time_signature_confidence > 0.05 && march.time_signature_confidence > 0.05, "{waltz:?} {march:?}");
+        assert_eq!(
+            (waltz.time_signature, march.time_signature),
+            (3, 4),
+            "{waltz:?} {march:?}"
+        );
+        assert!(
+            waltz.time_signature_confidence > 0.05 && march.time_signature_confidence > 0.05,
+            "{waltz:?} {march:?}"
+        );
         let plain = estimate_rhythm(&pulse_train(120.0, fr, 30.0, 0), fr);
         assert!(plain.time_signature_confidence < 0.03, "{plain:?}");
     }

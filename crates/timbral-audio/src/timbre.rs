@@ -9,7 +9,7 @@
 use crate::frames::{N_MELS, SILENCE_DB};
 
 /// Scale of the DCT coefficients, chosen so real music spans roughly +-200 as Spotify's do.
-const GAIN: f32 = 8.0;
+const GAIN: f32 = 10.0;
 
 /// Precomputed cosine basis.
 pub(crate) struct TimbreBasis {

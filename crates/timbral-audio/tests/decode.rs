@@ -9,7 +9,9 @@ use common::argmax;
 use timbral_audio::{AnalyzerConfig, AudioError, Tags, analyze_file, read_tags};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// A 16-bit PCM WAV, written byte by byte (RIFF header, `fmt ` and `data` chunks).
@@ -61,7 +63,11 @@ fn wav_decodes_downmixes_and_resamples() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "tone.wav", &stereo_wav(3.0));
     let (tags, analysis) = analyze_file(&path, &AnalyzerConfig::default()).unwrap();
-    assert!((analysis.duration_s - 3.0).abs() < 1e-3, "duration {}", analysis.duration_s);
+    assert!(
+        (analysis.duration_s - 3.0).abs() < 1e-3,
+        "duration {}",
+        analysis.duration_s
+    );
     // Both channels are heard: A (440 and 880 Hz) dominates every segment.
     for s in &analysis.segments {
         assert_eq!(argmax(&s.pitches), 9);
@@ -83,10 +89,18 @@ fn ogg_flac_and_mp3_fixtures_decode_with_tags() {
         date: Some("2024".into()),
     };
     // MP3 keeps the encoder's padding (symphonia does not trim LAME gapless info by default).
-    for (name, duration_tolerance) in [("chord.ogg", 0.01), ("chord.flac", 0.001), ("chord.mp3", 0.08)] {
+    for (name, duration_tolerance) in [
+        ("chord.ogg", 0.01),
+        ("chord.flac", 0.001),
+        ("chord.mp3", 0.08),
+    ] {
         let (tags, analysis) = analyze_file(&fixture(name), &AnalyzerConfig::default()).unwrap();
         assert_eq!(tags, expected, "{name}");
-        assert!((analysis.duration_s - 3.0).abs() < duration_tolerance, "{name}: {}", analysis.duration_s);
+        assert!(
+            (analysis.duration_s - 3.0).abs() < duration_tolerance,
+            "{name}: {}",
+            analysis.duration_s
+        );
         for s in &analysis.segments {
             let mut order: Vec<usize> = (0..12).collect();
             order.sort_by(|&a, &b| s.pitches[b].total_cmp(&s.pitches[a]));
@@ -130,11 +144,20 @@ fn truncated_flac_is_corrupt() {
 #[test]
 fn text_named_mp3_is_unsupported() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "notes.mp3", b"This is a shopping list, not an MP3.\nMilk\nEggs\n".repeat(40).as_slice());
+    let path = write(
+        dir.path(),
+        "notes.mp3",
+        b"This is a shopping list, not an MP3.\nMilk\nEggs\n"
+            .repeat(40)
+            .as_slice(),
+    );
     let err = analyze_file(&path, &AnalyzerConfig::default()).unwrap_err();
     assert!(matches!(err, AudioError::Unsupported { .. }), "{err}");
     assert!(err.to_string().contains("notes.mp3"));
-    assert!(matches!(read_tags(&path), Err(AudioError::Unsupported { .. })));
+    assert!(matches!(
+        read_tags(&path),
+        Err(AudioError::Unsupported { .. })
+    ));
 }
 
 #[test]
@@ -148,17 +171,31 @@ fn empty_flac_is_empty() {
 
 #[test]
 fn missing_file_is_an_io_error() {
-    let err = analyze_file(Path::new("/nonexistent/dir/song.ogg"), &AnalyzerConfig::default()).unwrap_err();
+    let err = analyze_file(
+        Path::new("/nonexistent/dir/song.ogg"),
+        &AnalyzerConfig::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, AudioError::Io { .. }), "{err}");
 }
 
 #[test]
 fn silent_and_short_wavs_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
-    let silent = write(dir.path(), "silent.wav", &wav_bytes(44_100, 1, &vec![0i16; 44_100 * 3]));
-    assert!(matches!(analyze_file(&silent, &AnalyzerConfig::default()), Err(AudioError::Silent { .. })));
+    let silent = write(
+        dir.path(),
+        "silent.wav",
+        &wav_bytes(44_100, 1, &vec![0i16; 44_100 * 3]),
+    );
+    assert!(matches!(
+        analyze_file(&silent, &AnalyzerConfig::default()),
+        Err(AudioError::Silent { .. })
+    ));
     let short = write(dir.path(), "short.wav", &stereo_wav(0.3));
-    assert!(matches!(analyze_file(&short, &AnalyzerConfig::default()), Err(AudioError::TooShort { .. })));
+    assert!(matches!(
+        analyze_file(&short, &AnalyzerConfig::default()),
+        Err(AudioError::TooShort { .. })
+    ));
 }
 
 #[test]

@@ -14,7 +14,10 @@ fn analyze(signal: &[f32]) -> TrackAnalysis {
 
 /// Segments that lie fully inside `[from, to)` seconds (skips edge effects).
 fn inner(segments: &[Segment], from: f64, to: f64) -> Vec<&Segment> {
-    segments.iter().filter(|s| s.start >= from && s.start + s.duration <= to).collect()
+    segments
+        .iter()
+        .filter(|s| s.start >= from && s.start + s.duration <= to)
+        .collect()
 }
 
 #[test]
@@ -31,12 +34,32 @@ fn click_train_segments_start_at_the_clicks() {
     let near = |t: f64| at.iter().any(|c| (c - t).abs() <= 0.025);
     let starts: Vec<f64> = analysis.segments.iter().map(|s| s.start).collect();
     let good = starts.iter().filter(|&&s| near(s)).count();
-    assert!(good as f64 >= 0.95 * starts.len() as f64, "{good}/{} starts near a click: {starts:?}", starts.len());
-    let found = at.iter().filter(|&&c| starts.iter().any(|s| (c - s).abs() <= 0.025)).count();
-    assert!(found as f64 >= 0.95 * at.len() as f64, "{found}/{} clicks found: {starts:?}", at.len());
+    assert!(
+        good as f64 >= 0.95 * starts.len() as f64,
+        "{good}/{} starts near a click: {starts:?}",
+        starts.len()
+    );
+    let found = at
+        .iter()
+        .filter(|&&c| starts.iter().any(|s| (c - s).abs() <= 0.025))
+        .count();
+    assert!(
+        found as f64 >= 0.95 * at.len() as f64,
+        "{found}/{} clicks found: {starts:?}",
+        at.len()
+    );
     // Onset strengths are scaled to 0..1 and clicks are strong onsets.
-    assert!(analysis.segments.iter().all(|s| (0.0..=1.0).contains(&s.confidence)));
-    let strong = analysis.segments.iter().filter(|s| s.confidence > 0.5).count();
+    assert!(
+        analysis
+            .segments
+            .iter()
+            .all(|s| (0.0..=1.0).contains(&s.confidence))
+    );
+    let strong = analysis
+        .segments
+        .iter()
+        .filter(|s| s.confidence > 0.5)
+        .count();
     assert!(strong >= 30, "only {strong} confident onsets");
 }
 
@@ -52,7 +75,10 @@ fn a4_sine_has_pitch_a() {
 
 #[test]
 fn c_major_triad_peaks_at_c_e_g() {
-    let triad = tones(&[(midi_hz(60), 0.2), (midi_hz(64), 0.2), (midi_hz(67), 0.2)], 4.0);
+    let triad = tones(
+        &[(midi_hz(60), 0.2), (midi_hz(64), 0.2), (midi_hz(67), 0.2)],
+        4.0,
+    );
     let analysis = analyze(&triad);
     for s in &analysis.segments {
         let mut order: Vec<usize> = (0..12).collect();
@@ -69,9 +95,17 @@ fn c_major_triad_peaks_at_c_e_g() {
 fn minus_20_dbfs_sine_is_minus_20_db() {
     // 0 dB = a full-scale sine (AES17 dBFS); A-weighting is 0 dB at 1 kHz.
     let analysis = analyze(&tones(&[(1000.0, 0.1)], 4.0));
-    let loudest = analysis.segments.iter().map(|s| s.loudness_max).fold(f64::NEG_INFINITY, f64::max);
+    let loudest = analysis
+        .segments
+        .iter()
+        .map(|s| s.loudness_max)
+        .fold(f64::NEG_INFINITY, f64::max);
     assert!((loudest + 20.0).abs() <= 3.0, "loudness_max {loudest}");
-    assert!((analysis.loudness + 20.0).abs() <= 3.0, "track loudness {}", analysis.loudness);
+    assert!(
+        (analysis.loudness + 20.0).abs() <= 3.0,
+        "track loudness {}",
+        analysis.loudness
+    );
     for s in inner(&analysis.segments, 0.2, 3.8) {
         assert!((s.loudness_max + 20.0).abs() <= 1.0, "{s:?}");
     }
@@ -80,8 +114,15 @@ fn minus_20_dbfs_sine_is_minus_20_db() {
 #[test]
 fn loudness_of_silence_between_clicks_is_the_floor() {
     let analysis = analyze(&clicks(&[0.5, 2.5], 4.0));
-    let quietest = analysis.segments.iter().map(|s| s.loudness_start).fold(f64::INFINITY, f64::min);
-    assert!((quietest + 60.0).abs() < 1e-6, "digital silence should be -60 dB, got {quietest}");
+    let quietest = analysis
+        .segments
+        .iter()
+        .map(|s| s.loudness_start)
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        (quietest + 60.0).abs() < 1e-6,
+        "digital silence should be -60 dB, got {quietest}"
+    );
 }
 
 #[test]
@@ -91,17 +132,37 @@ fn white_noise_is_brighter_than_a_sine_of_equal_level() {
     let noise = analyze(&white_noise(rms, 4.0, 7));
     let sine = analyze(&tones(&[(440.0, rms * 2f64.sqrt())], 4.0));
     let mean = |a: &TrackAnalysis, k: usize| {
-        a.segments.iter().map(|s| f64::from(s.timbre[k]) * s.duration).sum::<f64>()
+        a.segments
+            .iter()
+            .map(|s| f64::from(s.timbre[k]) * s.duration)
+            .sum::<f64>()
             / a.segments.iter().map(|s| s.duration).sum::<f64>()
     };
     // timbre_1 is the brightness axis: treble-heavy spectra are positive.
-    assert!(mean(&noise, 1) > mean(&sine, 1) + 50.0, "noise {} sine {}", mean(&noise, 1), mean(&sine, 1));
+    assert!(
+        mean(&noise, 1) > mean(&sine, 1) + 50.0,
+        "noise {} sine {}",
+        mean(&noise, 1),
+        mean(&sine, 1)
+    );
     // timbre_0 tracks loudness: 60 + level in dB re a full-scale sine (sine -20 dB, noise
     // 10 log10(2 * 0.1^2) = -17 dB).
-    assert!((mean(&sine, 0) - 40.0).abs() < 3.0, "sine timbre_0 {}", mean(&sine, 0));
-    assert!((mean(&noise, 0) - 43.0).abs() < 3.0, "noise timbre_0 {}", mean(&noise, 0));
+    assert!(
+        (mean(&sine, 0) - 40.0).abs() < 3.0,
+        "sine timbre_0 {}",
+        mean(&sine, 0)
+    );
+    assert!(
+        (mean(&noise, 0) - 43.0).abs() < 3.0,
+        "noise timbre_0 {}",
+        mean(&noise, 0)
+    );
     for a in [&noise, &sine] {
-        assert!(a.segments.iter().all(|s| s.timbre[1..].iter().all(|v| v.abs() < 400.0)));
+        assert!(
+            a.segments
+                .iter()
+                .all(|s| s.timbre[1..].iter().all(|v| v.abs() < 400.0))
+        );
     }
 }
 
@@ -109,8 +170,16 @@ fn white_noise_is_brighter_than_a_sine_of_equal_level() {
 fn click_track_at_120_bpm_gives_tempo_120() {
     let at: Vec<f64> = (0..60).map(|i| f64::from(i) * 0.5).collect();
     let analysis = analyze(&clicks(&at, 30.5));
-    assert!((analysis.tempo - 120.0).abs() <= 2.0, "tempo {}", analysis.tempo);
-    assert!(analysis.tempo_confidence > 0.5, "confidence {}", analysis.tempo_confidence);
+    assert!(
+        (analysis.tempo - 120.0).abs() <= 2.0,
+        "tempo {}",
+        analysis.tempo
+    );
+    assert!(
+        analysis.tempo_confidence > 0.5,
+        "confidence {}",
+        analysis.tempo_confidence
+    );
 }
 
 #[test]
@@ -126,7 +195,12 @@ fn chord_progression_in_c_major_is_c_major() {
         &[55, 59, 62, 67],
         &[48, 60, 64, 67],
     ];
-    let signal: Vec<f32> = chords.iter().cycle().take(16).flat_map(|c| note(c, 1.0)).collect();
+    let signal: Vec<f32> = chords
+        .iter()
+        .cycle()
+        .take(16)
+        .flat_map(|c| note(c, 1.0))
+        .collect();
     let analysis = analyze(&signal);
     assert_eq!((analysis.key, analysis.mode), (0, 1), "{analysis:?}");
     assert!(analysis.key_confidence > 0.5 && analysis.mode_confidence > 0.0);
@@ -136,7 +210,12 @@ fn chord_progression_in_c_major_is_c_major() {
 fn a_minor_scale_is_a_minor() {
     // Harmonic A minor (G#), tonic-weighted: A B C D E F G# A, with the tonic repeated.
     let notes = [57, 59, 60, 62, 64, 65, 68, 69, 64, 57, 60, 64, 57];
-    let signal: Vec<f32> = notes.iter().cycle().take(26).flat_map(|&m| note(&[m, m - 12], 0.5)).collect();
+    let signal: Vec<f32> = notes
+        .iter()
+        .cycle()
+        .take(26)
+        .flat_map(|&m| note(&[m, m - 12], 0.5))
+        .collect();
     let analysis = analyze(&signal);
     assert_eq!((analysis.key, analysis.mode), (9, 0), "{analysis:?}");
 }
@@ -160,7 +239,9 @@ fn segments_tile_the_track() {
 #[test]
 fn other_input_rates_are_resampled() {
     let at_44k: Vec<f32> = (0..(3 * 44_100))
-        .map(|i| (0.5 * (2.0 * std::f64::consts::PI * 440.0 * f64::from(i) / 44_100.0).sin()) as f32)
+        .map(|i| {
+            (0.5 * (2.0 * std::f64::consts::PI * 440.0 * f64::from(i) / 44_100.0).sin()) as f32
+        })
         .collect();
     let analysis = analyze_samples(&at_44k, 44_100, &AnalyzerConfig::default()).unwrap();
     assert!((analysis.duration_s - 3.0).abs() < 1e-3);
@@ -170,12 +251,30 @@ fn other_input_rates_are_resampled() {
 #[test]
 fn silent_short_and_invalid_inputs_are_errors() {
     let cfg = AnalyzerConfig::default();
-    assert!(matches!(analyze_samples(&silence(5.0), SR, &cfg), Err(AudioError::Silent { .. })));
-    assert!(matches!(analyze_samples(&tones(&[(440.0, 0.5)], 0.5), SR, &cfg), Err(AudioError::TooShort { .. })));
-    assert!(matches!(analyze_samples(&[], SR, &cfg), Err(AudioError::TooShort { .. })));
+    assert!(matches!(
+        analyze_samples(&silence(5.0), SR, &cfg),
+        Err(AudioError::Silent { .. })
+    ));
+    assert!(matches!(
+        analyze_samples(&tones(&[(440.0, 0.5)], 0.5), SR, &cfg),
+        Err(AudioError::TooShort { .. })
+    ));
+    assert!(matches!(
+        analyze_samples(&[], SR, &cfg),
+        Err(AudioError::TooShort { .. })
+    ));
     let mut nan = tones(&[(440.0, 0.5)], 2.0);
     nan[100] = f32::NAN;
-    assert!(matches!(analyze_samples(&nan, SR, &cfg), Err(AudioError::InvalidInput(_))));
-    let bad_cfg = AnalyzerConfig { min_segment_gap_s: 0.0, ..AnalyzerConfig::default() };
-    assert!(matches!(analyze_samples(&tones(&[(440.0, 0.5)], 2.0), SR, &bad_cfg), Err(AudioError::InvalidInput(_))));
+    assert!(matches!(
+        analyze_samples(&nan, SR, &cfg),
+        Err(AudioError::InvalidInput(_))
+    ));
+    let bad_cfg = AnalyzerConfig {
+        min_segment_gap_s: 0.0,
+        ..AnalyzerConfig::default()
+    };
+    assert!(matches!(
+        analyze_samples(&tones(&[(440.0, 0.5)], 2.0), SR, &bad_cfg),
+        Err(AudioError::InvalidInput(_))
+    ));
 }

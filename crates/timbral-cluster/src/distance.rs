@@ -51,6 +51,10 @@ where
         .map(|start| {
             let end = (start + BLOCK).min(queries.nrows());
             let mut block = queries.slice(s![start..end, ..]).dot(&reference_t);
+            // The product may come out column-major (e.g. one column); rows must be slices.
+            if !block.is_standard_layout() {
+                block = block.as_standard_layout().into_owned();
+            }
             let mut out = Vec::with_capacity(end - start);
             for (offset, mut row) in block.axis_iter_mut(Axis(0)).enumerate() {
                 let i = start + offset;
@@ -58,7 +62,7 @@ where
                 for (value, rn) in row.iter_mut().zip(&reference_norms) {
                     *value = (qn + rn - 2.0 * *value).max(0.0).sqrt();
                 }
-                let row = row.as_slice().expect("rows of a fresh standard-layout matrix are contiguous");
+                let row = row.as_slice().expect("rows of a standard-layout matrix are contiguous");
                 out.push(f(i, row));
             }
             out

@@ -55,7 +55,7 @@ pub fn feature_input(frame: &DataFrame, set: FeatureSet) -> Result<FeatureInput>
 }
 
 fn frame(columns: Vec<Column>, what: &str) -> Result<DataFrame> {
-    DataFrame::new(columns).ctx(format!("building table `{what}`"))
+    DataFrame::new_infer_height(columns).ctx(format!("building table `{what}`"))
 }
 
 fn u32s(values: impl Iterator<Item = usize>) -> Vec<u32> {

@@ -104,7 +104,7 @@ fn write_features(workdir: &Workdir, songs: usize) {
     for (j, name) in seed_feature_names().iter().enumerate() {
         columns.push(Column::new(name.as_str().into(), data.column(j).to_vec()));
     }
-    let mut frame = DataFrame::new(columns).unwrap();
+    let mut frame = DataFrame::new_infer_height(columns).unwrap();
     workdir.write_table(Table::Features, &mut frame).unwrap();
 }
 

@@ -10,7 +10,7 @@ use timbral_core::{Error, IngestError, Result, Table, Workdir, errors_log};
 use crate::columns::feature_names;
 use crate::seed::{BAD_VALUES, SEGMENT_COUNT};
 use crate::set::FeatureSet;
-use crate::{over_time, sections, seed};
+use crate::{batches, sections, seed};
 
 /// The `stage` of the `ingest_errors` rows this crate writes.
 pub const STAGE: &str = "features";
@@ -46,7 +46,7 @@ pub struct FeatureSummary {
 /// column, or when no track can be kept.
 pub fn compute_features(workdir: &Workdir, set: FeatureSet) -> Result<FeatureSummary> {
     let segments = workdir.scan_table(Table::Segments)?;
-    let per_track = seed::aggregate(segments.clone(), set)?;
+    let per_track = batches::aggregate(segments, set)?;
     if per_track.height() == 0 {
         return Err(Error::EmptyTable {
             table: Table::Segments.name().into(),
@@ -60,15 +60,7 @@ pub fn compute_features(workdir: &Workdir, set: FeatureSet) -> Result<FeatureSum
     let keep = col(SEGMENT_COUNT).gt_eq(lit(2u32)).and(col(BAD_VALUES).eq(lit(0u32)));
     let mut features = per_track.lazy().filter(keep);
     if set == FeatureSet::Extended {
-        let over_time = over_time::aggregate(segments)?;
-        features = features
-            .join(
-                over_time.lazy(),
-                [col("track_id")],
-                [col("track_id")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .with_columns([seed::pitch_entropy(), seed::segment_rate()]);
+        features = features.with_columns([seed::pitch_entropy(), seed::segment_rate()]);
         features = sections::join_section_stats(workdir, features)?;
     }
     let names = feature_names(set);

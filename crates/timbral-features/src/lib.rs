@@ -2,8 +2,9 @@
 //! written to the processed table `features`.
 //!
 //! - [`FeatureSet::Seed`]: the study's 90 features, the 12 timbre means and the 78 entries of
-//!   the upper triangle of the sample covariance matrix (ddof = 1), computed by a Polars
-//!   group-by that runs on the streaming engine, so 10^8 segment rows never sit in memory.
+//!   the upper triangle of the sample covariance matrix (ddof = 1), computed by Polars lazy
+//!   group-bys over ordered batches streamed from `segments` (module `batches`), so 10^8
+//!   segment rows never sit in memory and the output is bit-for-bit reproducible.
 //! - [`FeatureSet::Extended`]: the seed features plus "timbre over time" columns (first
 //!   differences, pitch-class profile, loudness dynamics, segment rate, section statistics),
 //!   documented in `docs/features.md`.
@@ -12,6 +13,7 @@
 //! they are excluded, listed in [`FeatureSummary::excluded`] and recorded in `ingest_errors`
 //! with stage `features`. Features stay unstandardised.
 
+mod batches;
 mod columns;
 mod compute;
 mod over_time;

@@ -1,13 +1,10 @@
-//! The streaming per-track aggregation over `segments`: timbre means and sample covariances
-//! (the seed set) and, for the extended set, the aggregates that do not depend on segment
-//! order. Covariances use Polars' `cov` reduction, which merges Welford-style partial states
-//! (count, means, co-moment), so it is numerically stable and runs on the streaming engine
-//! without materialising the segments.
+//! Order-independent per-track aggregates: timbre means and sample covariances (the seed set)
+//! and, for the extended set, pitch, loudness and segment-rate aggregates. Covariances use
+//! Polars' `cov` aggregation (centred co-moments, Welford-style), so they are numerically
+//! stable: no `E[xy] - E[x]E[y]` cancellation.
 
 use polars::prelude::*;
-use timbral_core::Result;
 use timbral_core::contract::{pitch_columns, timbre_columns};
-use timbral_core::error::PolarsContext;
 
 use crate::set::FeatureSet;
 
@@ -19,15 +16,15 @@ pub(crate) const BAD_VALUES: &str = "bad_timbre_values";
 pub(crate) const FIRST_START: &str = "first_start";
 pub(crate) const LAST_END: &str = "last_end";
 
-/// One row per track id present in `segments`, in no particular order.
-pub(crate) fn aggregate(segments: LazyFrame, set: FeatureSet) -> Result<DataFrame> {
-    let timbre: Vec<String> = (0..12).map(|i| format!("t{i}")).collect();
-    let mut inputs = vec![col("track_id")];
+/// The columns the aggregates read: track_id, seg, timbre as f64 `t0..t11`, the count of bad
+/// timbre values per row and, for the extended set, pitch, loudness and segment bounds.
+pub(crate) fn inputs(set: FeatureSet) -> Vec<Expr> {
+    let mut inputs = vec![col("track_id"), col("seg")];
     inputs.extend(
         timbre_columns()
             .iter()
-            .zip(&timbre)
-            .map(|(source, name)| col(source.as_str()).cast(DataType::Float64).alias(name.as_str())),
+            .enumerate()
+            .map(|(i, c)| col(c.as_str()).cast(DataType::Float64).alias(format!("t{i}"))),
     );
     let bad = timbre_columns()
         .iter()
@@ -41,29 +38,38 @@ pub(crate) fn aggregate(segments: LazyFrame, set: FeatureSet) -> Result<DataFram
         .reduce(|a, b| a + b)
         .unwrap_or_else(|| lit(0u32));
     inputs.push(bad.alias(BAD_VALUES));
-
-    let mut aggs = vec![
-        len().cast(DataType::UInt32).alias(SEGMENT_COUNT),
-        col(BAD_VALUES).sum(),
-    ];
-    aggs.extend(timbre.iter().map(|t| col(t.as_str()).mean()));
-    for j in 0..12 {
-        for i in 0..=j {
-            aggs.push(cov(col(timbre[i].as_str()), col(timbre[j].as_str()), 1).alias(format!("t{i}_t{j}")));
-        }
-    }
-
     if set == FeatureSet::Extended {
-        for (i, source) in pitch_columns().iter().enumerate() {
-            let name = format!("pc{i}");
-            inputs.push(col(source.as_str()).cast(DataType::Float64).alias(name.as_str()));
-            aggs.push(col(name.as_str()).mean().alias(format!("pc{i}_mean")));
-        }
+        inputs.extend(
+            pitch_columns()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| col(c.as_str()).cast(DataType::Float64).alias(format!("pc{i}"))),
+        );
         inputs.extend([
             col("loudness_max"),
             col("start"),
             (col("start") + col("duration")).alias("end"),
         ]);
+    }
+    inputs
+}
+
+/// Per-track aggregates that do not depend on segment order: count, bad values, the 12 means
+/// and 78 sample covariances (ddof = 1) and, for the extended set, pitch means, loudness and
+/// segment bounds.
+pub(crate) fn aggregations(set: FeatureSet) -> Vec<Expr> {
+    let mut aggs = vec![
+        len().cast(DataType::UInt32).alias(SEGMENT_COUNT),
+        col(BAD_VALUES).sum(),
+    ];
+    aggs.extend((0..12).map(|i| col(format!("t{i}")).mean()));
+    for j in 0..12 {
+        for i in 0..=j {
+            aggs.push(cov(col(format!("t{i}")), col(format!("t{j}")), 1).alias(format!("t{i}_t{j}")));
+        }
+    }
+    if set == FeatureSet::Extended {
+        aggs.extend((0..12).map(|i| col(format!("pc{i}")).mean().alias(format!("pc{i}_mean"))));
         aggs.extend([
             col("loudness_max").mean().alias("loudness_max_mean"),
             col("loudness_max").std(0).alias("loudness_max_std"),
@@ -71,14 +77,7 @@ pub(crate) fn aggregate(segments: LazyFrame, set: FeatureSet) -> Result<DataFram
             col("end").max().alias(LAST_END),
         ]);
     }
-
-    Ok(segments
-        .select(inputs)
-        .group_by([col("track_id")])
-        .agg(aggs)
-        .collect_with_engine(Engine::Streaming)
-        .ctx("aggregating `segments` per track")?
-        .unwrap_single())
+    aggs
 }
 
 /// Shannon entropy (bits) of the mean pitch-class profile, normalised to sum to 1.

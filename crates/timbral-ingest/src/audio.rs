@@ -274,7 +274,7 @@ fn ingested_audio_ids(workdir: &Workdir) -> Result<HashSet<String>> {
         .ctx("tracks")?
         .str()
         .ctx("tracks.track_id")?
-        .into_iter()
+        .iter()
         .flatten()
         .map(str::to_string)
         .collect())

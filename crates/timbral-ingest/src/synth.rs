@@ -411,7 +411,7 @@ impl Catalogue {
             centre[d] = artist.centre[d] + normal(&mut rng, 0.0, SONG_SHARE * CENTRE_SPREAD[d]);
             spread[d] = artist.spread[d] * rng.random_range(0.85..1.15);
         }
-        let rho = rng.random_range(0.3..0.75);
+        let rho: f64 = rng.random_range(0.3..0.75);
         let innovation = (1.0 - rho * rho).sqrt();
 
         let sections = song_sections(&mut rng, duration, loudness, tempo, key, mode, time_signature);

@@ -109,6 +109,19 @@ pub struct IngestSummary {
     pub merged: Option<MergeSummary>,
 }
 
+impl std::fmt::Display for IngestSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} track(s) ingested, {} error(s)", self.ingested, self.failed)?;
+        if self.failed > 0 {
+            f.write_str(" (see the `ingest_errors` table)")?;
+        }
+        if let Some(m) = self.merged {
+            write!(f, "; library: {} tracks, {} artists, {} segments", m.tracks, m.artists, m.segments)?;
+        }
+        Ok(())
+    }
+}
+
 /// Merges `batch` (unless it is empty) and records this run's `errors` in `ingest_errors`,
 /// first dropping earlier rows of the `attempted` locations.
 pub fn commit(
@@ -171,7 +184,7 @@ fn merge_table(
             .lazy()
             .filter(
                 col("track_id")
-                    .is_in(lit(replaced.clone()).implode(), false)
+                    .is_in(lit(replaced.clone()).implode(false), false)
                     .not(),
             )
             .collect()
@@ -338,12 +351,12 @@ pub(crate) fn artists_frame(
     let names = tracks.column("artist_name").ctx("tracks")?.str().ctx("tracks.artist_name")?;
     let genres = tracks.column("genres").ctx("tracks")?.list().ctx("tracks.genres")?;
     let mut artists: BTreeMap<&str, (&str, BTreeSet<String>)> = BTreeMap::new();
-    for ((id, name), track_genres) in ids.into_iter().zip(names).zip(genres.into_iter()) {
+    for (row, (id, name)) in ids.iter().zip(names.iter()).enumerate() {
         let (Some(id), Some(name)) = (id, name) else { continue };
         let entry = artists.entry(id).or_insert_with(|| (name, BTreeSet::new()));
-        if let Some(list) = track_genres {
+        if let Some(list) = genres.get_as_series(row) {
             let list = list.str().ctx("tracks.genres")?.clone();
-            entry.1.extend(list.into_iter().flatten().map(str::to_string));
+            entry.1.extend(list.iter().flatten().map(str::to_string));
         }
     }
     let mut id_col = Vec::with_capacity(artists.len());
@@ -417,7 +430,7 @@ mod tests {
             .collect()
             .unwrap();
         let genres = bach.column("genres").unwrap().list().unwrap().get_as_series(0).unwrap();
-        let genres: Vec<_> = genres.str().unwrap().into_iter().flatten().collect();
+        let genres: Vec<_> = genres.str().unwrap().iter().flatten().collect();
         assert_eq!(genres, ["baroque", "organ"]);
     }
 

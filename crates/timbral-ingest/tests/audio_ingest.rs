@@ -228,7 +228,7 @@ fn metadata_csv_overrides_tags_and_unknown_artists_are_counted() {
     assert_eq!(strings(&a, "artist_name"), ["Alice"]);
     assert_eq!(strings(&a, "title"), ["Song A"]);
     let genres = a.column("genres").unwrap().list().unwrap().get_as_series(0).unwrap();
-    let genres: Vec<&str> = genres.str().unwrap().into_iter().flatten().collect();
+    let genres: Vec<&str> = genres.str().unwrap().iter().flatten().collect();
     assert_eq!(genres, ["folk", "ambient"]);
     let clip_row = track_at(&wd, "clip.ogg");
     assert_eq!(strings(&clip_row, "artist_name"), ["Kaufman, Doug"]);

@@ -30,16 +30,16 @@ fn expected(name: &str) -> DataFrame {
 
 fn f64s(frame: &DataFrame, column: &str) -> Vec<Option<f64>> {
     let c = frame.column(column).unwrap().cast(&DataType::Float64).unwrap();
-    c.f64().unwrap().into_iter().collect()
+    c.f64().unwrap().iter().collect()
 }
 
 fn strs(frame: &DataFrame, column: &str) -> Vec<String> {
-    frame.column(column).unwrap().str().unwrap().into_iter().map(|s| s.unwrap().to_string()).collect()
+    frame.column(column).unwrap().str().unwrap().iter().map(|s| s.unwrap().to_string()).collect()
 }
 
 fn list(frame: &DataFrame, column: &str, row: usize) -> Vec<String> {
     let s = frame.column(column).unwrap().list().unwrap().get_as_series(row).unwrap();
-    s.str().unwrap().into_iter().map(|v| v.unwrap().to_string()).collect()
+    s.str().unwrap().iter().map(|v| v.unwrap().to_string()).collect()
 }
 
 #[test]
@@ -62,8 +62,9 @@ fn documents_become_the_expected_contract_tables() {
     assert_eq!(list(&tracks, "genres", 1), ["baroque", "organ"]);
     assert!(list(&tracks, "genres", 2).is_empty());
     assert_eq!(strs(&tracks, "source"), ["json"; 3]);
-    let album = tracks.column("album").unwrap().str().unwrap().clone();
-    assert_eq!(album.into_iter().collect::<Vec<_>>(), [None, Some("Organ Works"), None]);
+    let album: Vec<Option<String>> =
+        tracks.column("album").unwrap().str().unwrap().iter().map(|v| v.map(String::from)).collect();
+    assert_eq!(album, [None, Some("Organ Works".to_string()), None]);
 
     let segments = wd.read_table(Table::Segments).unwrap();
     let want = expected("expected_segments.csv");

@@ -24,7 +24,7 @@ fn sample(table: Table) -> DataFrame {
 }
 
 fn floats(frame: &DataFrame, column: &str) -> Vec<f64> {
-    frame.column(column).unwrap().f64().unwrap().into_iter().map(|v| v.unwrap()).collect()
+    frame.column(column).unwrap().f64().unwrap().iter().map(|v| v.unwrap()).collect()
 }
 
 #[test]

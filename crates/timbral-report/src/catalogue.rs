@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use ndarray::Array2;
 use timbral_core::Table;
 
 use crate::inputs::{f64s, i64s, str_lists, strs, Inputs};
@@ -93,14 +92,6 @@ impl Catalogue {
             .cloned()
             .unwrap_or_else(|| artist_id.to_string())
     }
-
-    /// "Title (Artist)" for a song, or its id when unknown.
-    pub fn song_label(&self, track_id: &str) -> String {
-        match self.track(track_id) {
-            Some(t) => format!("{} ({})", t.title, t.artist),
-            None => track_id.to_string(),
-        }
-    }
 }
 
 /// Distinct values by count, descending, ties by value; each value counted once per item.
@@ -167,17 +158,11 @@ impl Embedding {
 
     /// The coordinates used for distances between songs, one row per song: the n-D UMAP when
     /// present, else the map; with a description of the space.
-    pub fn distance_space(&self) -> (String, Array2<f64>) {
-        let n = self.track_ids.len();
+    pub fn distance_space(&self) -> (String, Vec<Vec<f64>>) {
         if self.nd_columns.is_empty() {
-            let flat: Vec<f64> = self.xy.iter().flat_map(|&(x, y)| [x, y]).collect();
-            let points = Array2::from_shape_vec((n, 2), flat).expect("two coordinates per song");
-            ("the 2-D UMAP map".to_string(), points)
+            ("the 2-D UMAP map".to_string(), self.xy.iter().map(|&(x, y)| vec![x, y]).collect())
         } else {
-            let dims = self.nd_columns.len();
-            let flat: Vec<f64> = self.nd.iter().flatten().copied().collect();
-            let points = Array2::from_shape_vec((n, dims), flat).expect("one full row per song");
-            (format!("the {dims}-D UMAP embedding"), points)
+            (format!("the {}-D UMAP embedding", self.nd_columns.len()), self.nd.clone())
         }
     }
 }

@@ -160,7 +160,7 @@ pub fn f64s(frame: &DataFrame, table: Table, name: &str) -> Result<Vec<Option<f6
         .cast(&DataType::Float64)
         .map_err(|e| cast_error(table, name, e))?;
     let values = values.f64().map_err(|e| cast_error(table, name, e))?;
-    Ok(values.into_iter().map(|v| v.filter(|x| x.is_finite())).collect())
+    Ok(values.iter().map(|v| v.filter(|x| x.is_finite())).collect())
 }
 
 /// An integer column as i64.
@@ -169,14 +169,14 @@ pub fn i64s(frame: &DataFrame, table: Table, name: &str) -> Result<Vec<Option<i6
         .cast(&DataType::Int64)
         .map_err(|e| cast_error(table, name, e))?;
     let values = values.i64().map_err(|e| cast_error(table, name, e))?;
-    Ok(values.into_iter().collect())
+    Ok(values.iter().collect())
 }
 
 /// A boolean column.
 pub fn bools(frame: &DataFrame, table: Table, name: &str) -> Result<Vec<Option<bool>>> {
     let values = column(frame, table, name)?;
     let values = values.bool().map_err(|e| cast_error(table, name, e))?;
-    Ok(values.into_iter().collect())
+    Ok(values.iter().collect())
 }
 
 /// A column as text (numbers are formatted).
@@ -185,7 +185,7 @@ pub fn strs(frame: &DataFrame, table: Table, name: &str) -> Result<Vec<Option<St
         .cast(&DataType::String)
         .map_err(|e| cast_error(table, name, e))?;
     let values = values.str().map_err(|e| cast_error(table, name, e))?;
-    Ok(values.into_iter().map(|v| v.map(str::to_string)).collect())
+    Ok(values.iter().map(|v| v.map(str::to_string)).collect())
 }
 
 /// A list-of-strings column (genres); null lists and null items are dropped.
@@ -193,14 +193,14 @@ pub fn str_lists(frame: &DataFrame, table: Table, name: &str) -> Result<Vec<Vec<
     let values = column(frame, table, name)?;
     let lists = values.list().map_err(|e| cast_error(table, name, e))?;
     let mut out = Vec::with_capacity(lists.len());
-    for list in lists.into_iter() {
-        let items = match list {
+    for row in 0..lists.len() {
+        let items = match lists.get_as_series(row) {
             Some(series) => {
                 let series = series
                     .cast(&DataType::String)
                     .map_err(|e| cast_error(table, name, e))?;
                 let strings = series.str().map_err(|e| cast_error(table, name, e))?;
-                strings.into_iter().flatten().map(str::to_string).collect()
+                strings.iter().flatten().map(str::to_string).collect()
             }
             None => Vec::new(),
         };

@@ -137,7 +137,7 @@ impl Catalogue {
             .zip(titles)
             .zip(artist_ids.into_iter().zip(artist_names))
             .zip(genres)
-            .map(|((id, title), ((artist_id, artist_name), genres))| {
+            .map(|(((id, title), (artist_id, artist_name)), genres)| {
                 let meta = TrackMeta {
                     title,
                     artist_id,
@@ -256,7 +256,7 @@ fn read_tracks(workdir: &Workdir) -> Result<HashMap<String, TrackMeta>> {
         .zip(titles)
         .zip(artist_ids.into_iter().zip(artist_names))
         .zip(genres)
-        .map(|((id, title), ((artist_id, artist_name), genres))| {
+        .map(|(((id, title), (artist_id, artist_name)), genres)| {
             let meta = TrackMeta {
                 title,
                 artist_id,
@@ -276,13 +276,13 @@ fn genre_lists(frame: &DataFrame) -> Result<Vec<Vec<String>>> {
         .list()
         .ctx("table `tracks` column `genres`")?;
     lists
-        .into_iter()
+        .series_iter()
         .map(|list| {
             let Some(series) = list else {
                 return Ok(Vec::new());
             };
             let values = series.str().ctx("table `tracks` column `genres`")?;
-            let mut genres: Vec<String> = values.into_iter().flatten().map(str::to_string).collect();
+            let mut genres: Vec<String> = values.iter().flatten().map(str::to_string).collect();
             genres.sort();
             genres.dedup();
             Ok(genres)
@@ -299,7 +299,7 @@ fn read_labels(frame: &DataFrame, labels: Labels) -> Result<(Vec<String>, Vec<i3
         .i32()
         .ctx(format!("table `clusters` column `{column}`"))?;
     let labels = values
-        .into_iter()
+        .iter()
         .enumerate()
         .map(|(i, v)| {
             v.ok_or_else(|| Error::InvalidValue {

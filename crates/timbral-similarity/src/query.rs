@@ -2,7 +2,6 @@
 //! space that `timbral similarity` used (recorded in its tables), exactly, so their answers
 //! agree with the stored tables and also serve filters and sizes the tables do not hold.
 
-use polars::prelude::*;
 use timbral_core::error::PolarsContext;
 use timbral_core::ids::normalise_name;
 use timbral_core::{Error, Result, Table, Workdir};

@@ -97,7 +97,7 @@ mod tests {
         let (_, all) = crate::neighbors::all_nearest(&cat.points, 1);
         let frame = table(&cat, &all, "umap").unwrap();
         timbral_core::Table::Recommendations.spec().validate(&frame).unwrap();
-        let same: Vec<bool> = frame.column("same_artist").unwrap().bool().unwrap().into_no_null_iter().collect();
+        let same: Vec<bool> = frame.column("same_artist").unwrap().bool().unwrap().iter().flatten().collect();
         // Nearest of 0 is 1 (a), of 1 is 0 (a), of 2 is 1 (a vs b), of 3 is 2 (b).
         assert_eq!(same, vec![true, true, false, true]);
     }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use polars::prelude::ChunkCompareEq;
 use timbral_core::Table;
 use timbral_similarity::eval::{self, Checks};
 use timbral_similarity::hyperparams::EvalParams;
@@ -72,7 +73,7 @@ fn recommend_answers_and_errors() {
     let recs = wd.read_table(Table::Recommendations).unwrap();
     let mask = recs.column("track_id").unwrap().str().unwrap().equal("t007");
     let stored = recs.filter(&mask).unwrap();
-    let ids: Vec<&str> = stored.column("rec_track_id").unwrap().str().unwrap().into_no_null_iter().collect();
+    let ids: Vec<&str> = stored.column("rec_track_id").unwrap().str().unwrap().iter().flatten().collect();
     let got: Vec<&str> = answer.recommendations.iter().map(|r| r.track_id.as_str()).collect();
     assert_eq!(got, ids);
 
@@ -101,7 +102,7 @@ fn artists_answers_like_the_table_and_suggests_names() {
     let table = wd.read_table(Table::ArtistSimilarity).unwrap();
     let mask = table.column("artist_name").unwrap().str().unwrap().equal("Artist 4");
     let rows = table.filter(&mask).unwrap();
-    let names: Vec<&str> = rows.column("other_artist_name").unwrap().str().unwrap().into_no_null_iter().collect();
+    let names: Vec<&str> = rows.column("other_artist_name").unwrap().str().unwrap().iter().flatten().collect();
     let nearest: Vec<&str> = answer.nearest.iter().map(|x| x.0.as_str()).collect();
     let farthest: Vec<&str> = answer.farthest.iter().map(|x| x.0.as_str()).collect();
     assert_eq!(names, [nearest, farthest].concat());
@@ -113,7 +114,7 @@ fn artists_answers_like_the_table_and_suggests_names() {
 fn eval_reports_metrics_and_failed_checks() {
     let f = common::fixture();
     let (_dir, wd) = common::workdir(&f);
-    let params = EvalParams::builder().k(5).build().unwrap();
+    let params = EvalParams::builder().k(5).trust_k(5).build().unwrap();
     let checks = Checks::parse(
         "[metrics.artist_precision_at_5_lift]\nmin = 1.0\n[metrics.trustworthiness]\nmin = 0.99\n",
         "test",

@@ -15,7 +15,10 @@ pub fn tones(partials: &[(f64, f64)], seconds: f64) -> Vec<f32> {
     (0..n)
         .map(|i| {
             let t = i as f64 / f64::from(SR);
-            partials.iter().map(|(f, a)| a * (2.0 * PI * f * t).sin()).sum::<f64>() as f32
+            partials
+                .iter()
+                .map(|(f, a)| a * (2.0 * PI * f * t).sin())
+                .sum::<f64>() as f32
         })
         .collect()
 }
@@ -76,5 +79,9 @@ pub fn note(midi: &[i32], seconds: f64) -> Vec<f32> {
 }
 
 pub fn argmax(values: &[f32]) -> usize {
-    values.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i)
+    values
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i)
 }

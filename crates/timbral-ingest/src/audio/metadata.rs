@@ -61,7 +61,7 @@ impl MetadataOverrides {
         let column = |name: &str| -> Result<Option<Vec<Option<String>>>> {
             let Ok(column) = frame.column(name) else { return Ok(None) };
             let values = column.str().ctx(format!("{table}: column `{name}`"))?;
-            Ok(Some(values.into_iter().map(|v| v.map(str::to_string)).collect()))
+            Ok(Some(values.iter().map(|v| v.map(str::to_string)).collect()))
         };
         let paths = column("path")?.ok_or_else(|| Error::MissingColumn {
             table: table.clone(),

@@ -23,7 +23,7 @@ pub fn parse_key(text: &str) -> Result<Option<i32>, String> {
         return Ok((0..12).contains(&n).then_some(n));
     }
     let mut chars = text.chars();
-    let base = match chars.next().map(|c| c.to_ascii_uppercase()) {
+    let base: i32 = match chars.next().map(|c| c.to_ascii_uppercase()) {
         Some('C') => 0,
         Some('D') => 2,
         Some('E') => 4,

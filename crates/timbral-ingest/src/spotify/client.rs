@@ -144,9 +144,16 @@ impl Client {
         let mut rate_limited = 0;
         let mut refreshed = false;
         loop {
+            // The token is taken once a slot is free, so a queued request never leaves with a
+            // token that expired while it waited.
+            let Ok(permit) = self.in_flight.acquire().await else {
+                return Err(Failure::Rejected("client closed".into()));
+            };
             let token = self.token().await?;
             let request = self.http.get(&url).bearer_auth(&token);
-            match self.exchange(path, request).await {
+            let exchange = self.exchange(path, request).await;
+            drop(permit);
+            match exchange {
                 Exchange::Body(body) => return Ok(body),
                 Exchange::NotFound => return Err(Failure::NotFound),
                 Exchange::Rejected(why) => return Err(Failure::Rejected(why)),
@@ -187,11 +194,8 @@ impl Client {
         Ok(())
     }
 
-    /// One request, holding an in-flight permit only while it runs.
+    /// One request; the caller holds an in-flight permit.
     async fn exchange(&self, path: &str, request: RequestBuilder) -> Exchange {
-        let Ok(_permit) = self.in_flight.acquire().await else {
-            return Exchange::Rejected("client closed".into());
-        };
         self.requests.fetch_add(1, Ordering::Relaxed);
         let response = match request.send().await {
             Ok(r) => r,

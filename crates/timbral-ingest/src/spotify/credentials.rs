@@ -49,7 +49,7 @@ impl Credentials {
     /// `SPOTIFY_CLIENT_ID` and `SPOTIFY_CLIENT_SECRET` from the environment, else `client_id`
     /// and `client_secret` from the TOML file `config`.
     pub fn load(config: Option<&Path>) -> Result<Credentials> {
-        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.trim().is_empty());
+        let var = |name: &str| std::env::var(name).ok().filter(|v: &String| !v.trim().is_empty());
         if let (Some(id), Some(secret)) = (var(ID_VAR), var(SECRET_VAR)) {
             return Ok(Credentials::new(id.trim(), secret.trim()));
         }

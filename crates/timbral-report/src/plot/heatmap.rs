@@ -2,6 +2,7 @@
 //! densities over the map.
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::canvas::{padded_range, px, text, Area, DrawResult};
 use super::charts::{colorbar, format_tick};

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use timbral_core::{Result, Table};
-use timbral_similarity::distance::{mean_between, mean_pairwise};
 
 use super::{Ctx, Figures};
 use crate::catalogue::Catalogue;
@@ -34,7 +33,8 @@ pub fn build(ctx: &Ctx, figures: &mut Figures) -> Result<Section> {
     }
     cohesion_tables(ctx, &mut s, catalogue);
     neighbour_tables(ctx, &mut s, catalogue);
-    distance_heatmap(ctx, figures, &mut s, catalogue)
+    distance_heatmap(ctx, figures, &mut s, catalogue)?;
+    Ok(s)
 }
 
 fn cohesion_tables(ctx: &Ctx, s: &mut Section, catalogue: &Catalogue) {
@@ -177,6 +177,23 @@ fn neighbour_tables(ctx: &Ctx, s: &mut Section, catalogue: &Catalogue) {
     }
 }
 
+/// The study's artist distance: the mean euclidean distance over all pairs of songs (one of
+/// `a`, one of `b`), or over the distinct pairs when `a` and `b` are the same artist. `None`
+/// when there is no pair.
+fn mean_pair_distance(points: &[Vec<f64>], a: &[usize], b: &[usize], same: bool) -> Option<f64> {
+    let (mut sum, mut pairs) = (0.0, 0usize);
+    for (i, &p) in a.iter().enumerate() {
+        for (j, &q) in b.iter().enumerate() {
+            if same && j <= i {
+                continue;
+            }
+            sum += points[p].iter().zip(&points[q]).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt();
+            pairs += 1;
+        }
+    }
+    (pairs > 0).then(|| sum / pairs as f64)
+}
+
 /// A greedy nearest-neighbour order so that similar artists sit next to each other.
 fn greedy_order(d: &[Vec<Option<f64>>]) -> Vec<usize> {
     let n = d.len();
@@ -229,18 +246,7 @@ fn distance_heatmap(ctx: &Ctx, figures: &mut Figures, s: &mut Section, catalogue
     }
     let d: Vec<Vec<Option<f64>>> = artists
         .iter()
-        .map(|a| {
-            artists
-                .iter()
-                .map(|b| {
-                    if a == b {
-                        mean_pairwise(&coords, &songs_of[a])
-                    } else {
-                        Some(mean_between(&coords, &songs_of[a], &songs_of[b]))
-                    }
-                })
-                .collect()
-        })
+        .map(|a| artists.iter().map(|b| mean_pair_distance(&coords, &songs_of[a], &songs_of[b], a == b)).collect())
         .collect();
     let order = greedy_order(&d);
     let names: Vec<String> = order.iter().map(|&i| catalogue.artist_name(artists[i])).collect();
@@ -266,6 +272,15 @@ fn distance_heatmap(ctx: &Ctx, figures: &mut Figures, s: &mut Section, catalogue
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mean_pair_distance_by_hand() {
+        let points = vec![vec![0.0, 0.0], vec![3.0, 4.0], vec![0.0, 0.0]];
+        // Pairs (0,2) = 0 and (1,2) = 5.
+        assert_eq!(mean_pair_distance(&points, &[0, 1], &[2], false), Some(2.5));
+        assert_eq!(mean_pair_distance(&points, &[0, 1], &[0, 1], true), Some(5.0));
+        assert_eq!(mean_pair_distance(&points, &[2], &[2], true), None);
+    }
 
     #[test]
     fn greedy_order_follows_nearest() {

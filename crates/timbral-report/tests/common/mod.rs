@@ -89,7 +89,7 @@ fn list_column(name: &str, lists: Vec<Vec<String>>) -> Column {
 }
 
 fn write(workdir: &Workdir, table: Table, columns: Vec<Column>) {
-    let mut frame = DataFrame::new(columns).unwrap();
+    let mut frame = DataFrame::new_infer_height(columns).unwrap();
     workdir.write_table(table, &mut frame).unwrap();
 }
 

@@ -191,7 +191,7 @@ fn labels(frame: &DataFrame, column: &str) -> Result<Vec<i32>> {
         .ctx("table `clusters`")?
         .i32()
         .ctx(format!("table `clusters` column `{column}`"))?;
-    Ok(values.into_iter().flatten().collect())
+    Ok(values.iter().flatten().collect())
 }
 
 fn best_silhouette(workdir: &Workdir) -> Result<Option<f64>> {
@@ -203,7 +203,7 @@ fn best_silhouette(workdir: &Workdir) -> Result<Option<f64>> {
         .ctx("table `model_selection`")?
         .f64()
         .ctx("table `model_selection` column `silhouette`")?;
-    Ok(values.into_iter().flatten().filter(|v| v.is_finite()).reduce(f64::max))
+    Ok(values.iter().flatten().filter(|v| v.is_finite()).reduce(f64::max))
 }
 
 /// Small integer ids in order of first appearance.

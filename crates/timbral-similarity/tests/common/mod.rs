@@ -1,6 +1,9 @@
 //! The reference fixture (made by fixtures/make_fixtures.py with numpy, scipy and
 //! scikit-learn) and a workdir holding it as pipeline tables.
 
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
 use ndarray::Array2;
 use polars::prelude::*;
 use serde_json::Value;
@@ -99,7 +102,11 @@ pub fn workdir(f: &Value) -> (tempfile::TempDir, Workdir) {
     for j in 0..space.ncols() {
         columns.push(Column::new(format!("umap_{}", j + 1).into(), space.column(j).to_vec()));
     }
-    wd.write_table(Table::Embedding, &mut DataFrame::new(columns).unwrap()).unwrap();
+    // Principal components are not used by this stage; the contract requires five.
+    for j in 1..=5 {
+        columns.push(Column::new(format!("pc_{j}").into(), vec![0.0; n]));
+    }
+    wd.write_table(Table::Embedding, &mut DataFrame::new(n, columns).unwrap()).unwrap();
 
     let labels = clusters(f);
     let mut clusters = df!(
@@ -122,7 +129,7 @@ pub fn workdir(f: &Value) -> (tempfile::TempDir, Workdir) {
         };
         columns.push(Column::new(name.as_str().into(), values));
     }
-    wd.write_table(Table::Features, &mut DataFrame::new(columns).unwrap()).unwrap();
+    wd.write_table(Table::Features, &mut DataFrame::new(n, columns).unwrap()).unwrap();
     let mut scaler = df!(
         "feature" => names.clone(),
         "mean" => vec![0.0; names.len()],
