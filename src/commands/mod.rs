@@ -43,7 +43,7 @@ fn init_logging(quiet: bool) {
     let filter = if quiet {
         EnvFilter::new("off")
     } else {
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,symphonia=warn"))
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use polars::prelude::*;
 use polars::sql::SQLContext;
 use timbral_core::{Table, Workdir, io};
@@ -74,9 +74,7 @@ fn run_query(sql: &mut SQLContext, query: &str) -> anyhow::Result<DataFrame> {
     let frame = sql
         .execute(query)
         .and_then(|lazy| lazy.collect())
-        .with_context(|| {
-            format!("query failed (tables: {})", tables.join(", "))
-        })?;
+        .map_err(|e| anyhow::anyhow!("query failed: {e} (tables: {})", tables.join(", ")))?;
     Ok(frame)
 }
 
@@ -116,7 +114,7 @@ fn render_table(frame: &DataFrame) -> String {
     let cells: Vec<Vec<String>> = (0..frame.height())
         .map(|row| {
             frame
-                .get_columns()
+                .columns()
                 .iter()
                 .map(|column| match column.get(row) {
                     Ok(AnyValue::String(s)) => s.to_string(),

@@ -6,7 +6,6 @@
 pub mod audio;
 pub mod features_csv;
 pub mod json;
-pub mod msd;
 pub mod spotify;
 pub mod synth;
 pub mod tables;

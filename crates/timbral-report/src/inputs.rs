@@ -41,7 +41,7 @@ pub struct Inputs {
 }
 
 /// The tables read whole; `segments` and `features` are scanned for the few columns needed.
-const LOADED: [Table; 16] = [
+const LOADED: [Table; 17] = [
     Table::Tracks,
     Table::Artists,
     Table::AudioFeatures,
@@ -51,6 +51,7 @@ const LOADED: [Table; 16] = [
     Table::Clusters,
     Table::ModelSelection,
     Table::KDistance,
+    Table::ClusterQuality,
     Table::GenreDensity,
     Table::GenreClusters,
     Table::GenreGrid,

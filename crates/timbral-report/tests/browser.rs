@@ -3,7 +3,8 @@
 //!
 //! The report is built from the fixture workdir, or, when `TIMBRAL_REPORT_HTML` names an
 //! existing `index.html` (for example after `timbral run`), that report is checked instead.
-//! `TIMBRAL_SCREENSHOT=path` keeps a copy of the screenshot. The test is skipped, with a
+//! `TIMBRAL_SCREENSHOT=path` keeps a copy of the screenshot and `TIMBRAL_FIXTURE_DIR=dir`
+//! keeps the fixture workdir with its report. The test is skipped, with a
 //! message, only when no Chromium binary is found (`apt-get install chromium`).
 
 mod common;
@@ -95,7 +96,9 @@ fn report_opens_in_headless_chromium_with_every_image_loaded() {
     let index = match std::env::var_os("TIMBRAL_REPORT_HTML") {
         Some(path) => PathBuf::from(path),
         None => {
-            let workdir = common::build(&scratch.path().join("work"), Fixture { manifest: true, ..Fixture::default() });
+            // TIMBRAL_FIXTURE_DIR keeps the fixture workdir and its report for a look by hand.
+            let dir = std::env::var_os("TIMBRAL_FIXTURE_DIR").map(PathBuf::from).unwrap_or_else(|| scratch.path().join("work"));
+            let workdir = common::build(&dir, Fixture { manifest: true, ..Fixture::default() });
             write_report(&workdir, &ReportOptions::default()).unwrap().index
         }
     };
@@ -113,7 +116,8 @@ fn report_opens_in_headless_chromium_with_every_image_loaded() {
     assert!(dom.contains("</html>"), "chromium printed no DOM; stderr:\n{stderr}");
     let wanted = format!("data-images=\"{expected}/{expected}\"");
     assert!(dom.contains(&wanted), "not every image loaded (want {wanted}): {}", dom.lines().find(|l| l.contains("<body")).unwrap_or(""));
-    assert!(!dom.contains("data-error"), "the page raised an error event");
+    let body = dom.lines().find(|l| l.contains("<body")).unwrap_or("");
+    assert!(!body.contains("data-error"), "the page raised an error event: {body}");
     assert!(console_lines(&stderr).is_empty(), "console messages: {:?}", console_lines(&stderr));
 
     // The unmodified page: no console output either, and a screenshot of its top.

@@ -3,7 +3,6 @@
 pub mod audio;
 mod features_csv;
 mod json;
-mod msd;
 mod spotify;
 
 use super::Context;
@@ -16,8 +15,6 @@ pub enum Source {
     Spotify(spotify::Args),
     /// Read saved Spotify audio-analysis JSON documents, one per track.
     Json(json::Args),
-    /// Read Million Song Dataset per-track HDF5 files.
-    Msd(msd::Args),
     /// Read a public audio-features CSV (high-level features only, no segments).
     FeaturesCsv(features_csv::Args),
 }
@@ -27,7 +24,6 @@ pub fn execute(ctx: &Context, source: &Source) -> anyhow::Result<()> {
         Source::Audio(args) => audio::execute(ctx, args),
         Source::Spotify(args) => spotify::execute(ctx, args),
         Source::Json(args) => json::execute(ctx, args),
-        Source::Msd(args) => msd::execute(ctx, args),
         Source::FeaturesCsv(args) => features_csv::execute(ctx, args),
     }
 }

@@ -32,7 +32,7 @@ impl Size {
     /// A figure spanning the content column.
     pub const WIDE: Size = Size { width: 1120, height: 560 };
     /// A figure taking half of the content column.
-    pub const HALF: Size = Size { width: 550, height: 440 };
+    pub const HALF: Size = Size { width: 530, height: 430 };
 }
 
 /// CSS pixels to device pixels.

@@ -11,7 +11,8 @@ use super::colors::{viridis, GREY};
 /// Axis labels longer than this are cut with an ellipsis.
 const LABEL_CHARS: usize = 24;
 
-/// A labelled matrix; `values[row][col]`, `None` drawn grey.
+/// A labelled matrix; `values[row][col]`, `None` drawn grey. Column labels are drawn
+/// horizontally, so they should be short (cluster ids, row numbers).
 #[derive(Debug, Clone)]
 pub struct Matrix {
     pub rows: Vec<String>,
@@ -42,12 +43,11 @@ pub fn draw_matrix(
     let (n_rows, n_cols) = (matrix.rows.len(), matrix.cols.len());
     let (plot, bar) = area.split_horizontally(area.dim_in_pixel().0 - px(100));
     let (lo, hi) = padded_range(matrix.values.iter().flatten().flatten().copied(), 0.0);
-    let longest_col = matrix.cols.iter().map(|c| short_label(c).chars().count()).max().unwrap_or(1);
     let longest_row = matrix.rows.iter().map(|c| short_label(c).chars().count()).max().unwrap_or(1);
     let mut ctx = ChartBuilder::on(&plot)
         .caption(title, text(16))
         .margin(px(10))
-        .x_label_area_size(px(30 + 7 * longest_col as u32))
+        .x_label_area_size(px(44))
         .y_label_area_size(px(30 + 7 * longest_row as u32))
         .build_cartesian_2d(0.0..n_cols as f64, 0.0..n_rows as f64)?;
     let col_name = |v: &f64| label_at(&matrix.cols, *v);
@@ -59,7 +59,7 @@ pub fn draw_matrix(
         .y_labels(n_rows * 2 + 1)
         .x_label_formatter(&col_name)
         .y_label_formatter(&row_name)
-        .x_label_style(text(11).transform(FontTransform::Rotate90))
+        .x_label_style(text(11))
         .y_label_style(text(11))
         .x_desc(col_title)
         .y_desc(row_title)

@@ -249,14 +249,18 @@ fn distance_heatmap(ctx: &Ctx, figures: &mut Figures, s: &mut Section, catalogue
         .map(|a| artists.iter().map(|b| mean_pair_distance(&coords, &songs_of[a], &songs_of[b], a == b)).collect())
         .collect();
     let order = greedy_order(&d);
-    let names: Vec<String> = order.iter().map(|&i| catalogue.artist_name(artists[i])).collect();
+    // Rows carry the names; columns are numbered like the rows to keep their labels short.
     let matrix = Matrix {
-        rows: names.clone(),
-        cols: names,
+        rows: order
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| format!("{}. {}", k + 1, catalogue.artist_name(artists[i])))
+            .collect(),
+        cols: (1..=order.len()).map(|k| k.to_string()).collect(),
         values: order.iter().map(|&i| order.iter().map(|&j| d[i][j]).collect()).collect(),
     };
     let caption = format!(
-        "Mean euclidean distance between the songs of the {} artists with most songs, in {space} (diagonal: between an artist's own songs; grey: an artist with one song). Artists are ordered so that near ones sit together.",
+        "Mean euclidean distance between the songs of the {} artists with most songs, in {space} (diagonal: between an artist's own songs; grey: an artist with one song). Artists are ordered so that near ones sit together; column k is the artist of row k.",
         matrix.rows.len()
     );
     let side = 420 + 22 * matrix.rows.len() as u32;

@@ -145,29 +145,22 @@ fn kmeans_panels(ctx: &Ctx, figures: &mut Figures, s: &mut Section, reading: &mu
     )
 }
 
-/// The DBSCAN eps the run chose: an `eps` column or a `knee`/`is_knee`/`chosen` flag in
-/// `kdistance`, else an `eval` metric whose name contains "eps".
+/// The DBSCAN eps the run chose: `dbscan_eps` in `cluster_quality` (or `eval`), else the
+/// distance at the `knee` flag of `kdistance`.
 fn chosen_eps(ctx: &Ctx, frame: &polars::prelude::DataFrame, distances: &[Option<f64>]) -> Option<f64> {
-    if let Ok(eps) = f64s(frame, Table::KDistance, "eps") {
-        if let Some(v) = eps.into_iter().flatten().next() {
-            return Some(v);
+    for table in [Table::ClusterQuality, Table::Eval] {
+        let Ok(metrics) = ctx.inputs.get(table) else { continue };
+        let (Ok(names), Ok(values)) = (strs(metrics, table, "metric"), f64s(metrics, table, "value")) else {
+            continue;
+        };
+        let found = names.iter().zip(&values).find(|(n, _)| n.as_deref() == Some("dbscan_eps"));
+        if let Some((_, Some(eps))) = found {
+            return Some(*eps);
         }
     }
-    for flag in ["knee", "is_knee", "chosen"] {
-        if let Ok(flags) = bools(frame, Table::KDistance, flag) {
-            if let Some(i) = flags.iter().position(|f| *f == Some(true)) {
-                return distances[i];
-            }
-        }
-    }
-    let eval = ctx.inputs.get(Table::Eval).ok()?;
-    let names = strs(eval, Table::Eval, "metric").ok()?;
-    let values = f64s(eval, Table::Eval, "value").ok()?;
-    names
-        .iter()
-        .zip(values)
-        .find(|(n, _)| n.as_deref().is_some_and(|n| n.contains("eps")))
-        .and_then(|(_, v)| v)
+    let flags = bools(frame, Table::KDistance, "knee").ok()?;
+    let knee = flags.iter().position(|f| *f == Some(true))?;
+    distances[knee]
 }
 
 fn noise_share(ctx: &Ctx, method: &str) -> Option<f64> {
@@ -208,7 +201,7 @@ fn kdistance_curve(ctx: &Ctx, figures: &mut Figures, s: &mut Section, reading: &
     });
     match eps {
         Some(e) => chart.markers.push(Marker::accent(Mark::Horizontal(e), format!("chosen eps = {}", num(e)))),
-        None => s.notice("No chosen eps was found (no `eps` column or knee flag in kdistance, no eps metric in eval), so the curve has no eps line."),
+        None => s.notice("No chosen eps was found (no `dbscan_eps` in cluster_quality, no knee flag in kdistance), so the curve has no eps line."),
     }
     let noise_text = match dbscan_noise {
         Some(n) => format!("DBSCAN leaves {} of the songs as noise (the study: about a quarter).", pct(n)),

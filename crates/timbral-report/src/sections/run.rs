@@ -18,6 +18,7 @@ pub fn build(ctx: &Ctx) -> Result<Section> {
     );
     stage_table(ctx, &mut s);
     versions(ctx, &mut s);
+    quality_table(ctx, &mut s);
     eval_table(ctx, &mut s);
     Ok(s)
 }
@@ -85,6 +86,32 @@ fn versions(ctx: &Ctx, s: &mut Section) {
         rows,
         half: false,
     }));
+}
+
+/// The clustering stage's own quality figures (trustworthiness, stability, noise shares...).
+fn quality_table(ctx: &Ctx, s: &mut Section) {
+    s.push(Block::Subheading("Clustering quality".into()));
+    let frame = match ctx.inputs.get(Table::ClusterQuality) {
+        Ok(f) => f,
+        Err(why) => {
+            s.notice(why);
+            return;
+        }
+    };
+    let t = Table::ClusterQuality;
+    match (strs(frame, t, "metric"), f64s(frame, t, "value")) {
+        (Ok(names), Ok(values)) => s.push(Block::Table(TableBlock {
+            caption: "Measured by `timbral cluster`".into(),
+            header: vec!["metric".into(), "value".into()],
+            rows: names
+                .into_iter()
+                .zip(values)
+                .map(|(n, v)| vec![n.unwrap_or_default(), v.map(num).unwrap_or_else(|| "–".into())])
+                .collect(),
+            half: false,
+        })),
+        (Err(e), _) | (_, Err(e)) => s.notice(format!("The clustering quality cannot be shown: {e}.")),
+    }
 }
 
 /// "≥ 0.3", "≤ 0.5", "0.2 to 0.5" or empty.

@@ -237,7 +237,7 @@ pub fn build(dir: &Path, fixture: Fixture) -> Workdir {
         vec![
             Column::new("track_id".into(), &track_ids),
             Column::new("kmeans".into(), kmeans),
-            Column::new("dbscan".into(), dbscan),
+            Column::new("dbscan".into(), &dbscan),
             Column::new("hdbscan".into(), &hdbscan),
         ],
     );
@@ -267,6 +267,15 @@ pub fn build(dir: &Path, fixture: Fixture) -> Workdir {
         ],
     );
 
+    let noise = |labels: &[i32]| labels.iter().filter(|&&l| l < 0).count() as f64 / n as f64;
+    write(
+        &workdir,
+        Table::ClusterQuality,
+        vec![
+            Column::new("metric".into(), ["trustworthiness_2d_k15", "dbscan_eps", "dbscan_noise_share", "hdbscan_noise_share"]),
+            Column::new("value".into(), [0.91, 0.3, noise(&dbscan), noise(&hdbscan)]),
+        ],
+    );
     genre_tables(&workdir, &fixture, &artist_of, &hdbscan, &umap_x, &umap_y);
     artist_tables(&workdir, &fixture, &artist_ids);
     recommendation_table(&workdir, &track_ids, &artist_of, &umap_x, &umap_y);
@@ -319,7 +328,10 @@ fn genre_tables(workdir: &Workdir, fixture: &Fixture, artist_of: &[usize], hdbsc
         vec![
             Column::new("genre".into(), genres.iter().map(|g| g.as_str()).collect::<Vec<_>>()),
             Column::new("songs".into(), &counts),
+            Column::new("library_share".into(), counts.iter().map(|&c| f64::from(c) / artist_of.len() as f64).collect::<Vec<_>>()),
             Column::new("clusters".into(), vec![2u32; genres.len()]),
+            Column::new("cluster_entropy".into(), (0..genres.len()).map(|i| 0.2 + 0.1 * i as f64).collect::<Vec<_>>()),
+            Column::new("library_mean".into(), vec![2.0; genres.len()]),
             Column::new("normalised_entropy".into(), (0..genres.len()).map(|i| 0.1 + 0.07 * i as f64).collect::<Vec<_>>()),
             Column::new("mean_distance".into(), (0..genres.len()).map(|i| 1.0 + 0.1 * i as f64).collect::<Vec<_>>()),
             Column::new("distance_ratio".into(), (0..genres.len()).map(|i| 0.4 + 0.05 * i as f64).collect::<Vec<_>>()),
@@ -354,6 +366,7 @@ fn genre_tables(workdir: &Workdir, fixture: &Fixture, artist_of: &[usize], hdbsc
     let (x0, x1) = (-7.0, 6.0);
     let (y0, y1) = (-7.0, 6.0);
     let (mut g_col, mut x_col, mut y_col, mut d_col) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut ix_col, mut iy_col) = (Vec::new(), Vec::new());
     for (g, members) in &songs {
         for ix in 0..grid {
             for iy in 0..grid {
@@ -365,6 +378,8 @@ fn genre_tables(workdir: &Workdir, fixture: &Fixture, artist_of: &[usize], hdbsc
                     .sum::<f64>()
                     / members.len() as f64;
                 g_col.push(g.clone());
+                ix_col.push(ix as u32);
+                iy_col.push(iy as u32);
                 x_col.push(x);
                 y_col.push(y);
                 d_col.push(d);
@@ -376,6 +391,8 @@ fn genre_tables(workdir: &Workdir, fixture: &Fixture, artist_of: &[usize], hdbsc
         Table::GenreGrid,
         vec![
             Column::new("genre".into(), g_col),
+            Column::new("ix".into(), ix_col),
+            Column::new("iy".into(), iy_col),
             Column::new("x".into(), x_col),
             Column::new("y".into(), y_col),
             Column::new("density".into(), d_col),
@@ -392,8 +409,11 @@ fn artist_tables(workdir: &Workdir, fixture: &Fixture, artist_ids: &[String]) {
             Column::new("artist_name".into(), (0..ARTISTS).map(|a| artist_name(a, fixture)).collect::<Vec<_>>()),
             Column::new("songs".into(), vec![SONGS_PER_ARTIST as u32; ARTISTS]),
             Column::new("mean_distance".into(), (0..ARTISTS).map(|a| 0.8 + 0.05 * a as f64).collect::<Vec<_>>()),
+            Column::new("library_mean".into(), vec![2.0; ARTISTS]),
             Column::new("ratio".into(), (0..ARTISTS).map(|a| 0.3 + 0.05 * a as f64).collect::<Vec<_>>()),
             Column::new("percentile".into(), (0..ARTISTS).map(|a| 2.0 * a as f64).collect::<Vec<_>>()),
+            Column::new("p_value".into(), (0..ARTISTS).map(|a| 0.02 * a as f64).collect::<Vec<_>>()),
+            Column::new("cohesion_rank".into(), (1..=ARTISTS as u32).collect::<Vec<_>>()),
         ],
     );
     let (mut a_col, mut o_col, mut d_col, mut r_col, mut rel_col) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -423,12 +443,15 @@ fn artist_tables(workdir: &Workdir, fixture: &Fixture, artist_ids: &[String]) {
         workdir,
         Table::ArtistSimilarity,
         vec![
+            Column::new("artist_name".into(), a_col.iter().map(|id: &String| artist_name(id[3..].parse().unwrap(), fixture)).collect::<Vec<_>>()),
+            Column::new("other_artist_name".into(), o_col.iter().map(|id: &String| artist_name(id[3..].parse().unwrap(), fixture)).collect::<Vec<_>>()),
             Column::new("artist_id".into(), a_col),
             Column::new("other_artist_id".into(), o_col),
             Column::new("distance".into(), d_col),
             Column::new("rank".into(), r_col),
             Column::new("relation".into(), rel_col),
-            Column::new("pairs".into(), vec![(SONGS_PER_ARTIST * SONGS_PER_ARTIST) as u32; rows]),
+            Column::new("pairs".into(), vec![(SONGS_PER_ARTIST * SONGS_PER_ARTIST) as i64; rows]),
+            Column::new("space".into(), vec!["umap"; rows]),
         ],
     );
 }
@@ -458,7 +481,8 @@ fn recommendation_table(workdir: &Workdir, ids: &[String], artist_of: &[usize], 
             Column::new("rank".into(), r_col),
             Column::new("rec_track_id".into(), rec_col),
             Column::new("distance".into(), d_col),
-            Column::new("same_artist".into(), same_col),
+            Column::new("same_artist".into(), &same_col),
+            Column::new("space".into(), vec!["umap"; same_col.len()]),
         ],
     );
 }
