@@ -45,8 +45,8 @@ pub struct Args {
     /// UMAP metric.
     #[arg(long, value_enum, default_value = "euclidean")]
     pub metric: MetricArg,
-    /// HDBSCAN min_cluster_size (and min_samples).
-    #[arg(long, default_value_t = 15)]
+    /// HDBSCAN min_cluster_size (and min_samples); 5 is the default of scikit-learn and hdbscan.
+    #[arg(long, default_value_t = 5)]
     pub min_cluster_size: usize,
     /// Seeds for the stability ARI (1 turns the check off and skips its extra UMAP fits).
     #[arg(long, default_value_t = 3)]

@@ -81,7 +81,7 @@ impl ClusterParams {
             seed,
             kmeans_runs: 3,
             dbscan_min_samples: 5,
-            hdbscan_min_cluster_size: 15,
+            hdbscan_min_cluster_size: 5,
             stability_seeds: 3,
             silhouette_max_exact: 20_000,
         }
