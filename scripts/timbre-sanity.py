@@ -35,8 +35,10 @@ def track_features(segments: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     sample = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "data", "sample")
-    tracks = pd.read_parquet(os.path.join(sample, "tracks.parquet"))
-    segments = pd.read_parquet(os.path.join(sample, "segments.parquet"))
+    # Only the needed columns: pyarrow cannot convert polars' list[string_view] `genres`.
+    tracks = pd.read_parquet(os.path.join(sample, "tracks.parquet"), columns=["track_id", "artist_name"])
+    timbre = [f"timbre_{i}" for i in range(12)]
+    segments = pd.read_parquet(os.path.join(sample, "segments.parquet"), columns=["track_id", "seg", *timbre])
     features = track_features(segments)
     assert features.shape[1] == 90, features.shape
     artist = tracks.set_index("track_id").loc[features.index, "artist_name"].to_numpy()
