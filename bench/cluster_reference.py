@@ -137,14 +137,15 @@ def run(args):
         json.dump({"cold": cold, "warm": warm, "quality": quality}, f, indent=1)
 
 
-# timbral step -> Python steps it corresponds to. timbral computes one exact kNN graph and
-# feeds it to both UMAP fits; umap-learn searches neighbours inside each fit.
+# timbral step -> Python steps it corresponds to. timbral makes one exact distance pass that
+# gives every k's silhouette and the kNN graph both UMAP fits use, so that pass is counted with
+# K-Means; umap-learn searches neighbours inside each fit.
 STEP_MAP = [
     ("load", ["load"], ["load"]),
     ("standardise", ["standardise"], ["standardise"]),
     ("pca", ["pca"], ["pca"]),
-    ("kmeans k-range + scores", ["kmeans"], ["kmeans"]),
-    ("knn + umap 2-D", ["knn", "umap_2d"], ["umap_2d"]),
+    ("kmeans k-range + scores (+ kNN graph)", ["kmeans", "knn_silhouette"], ["kmeans"]),
+    ("umap 2-D", ["umap_2d"], ["umap_2d"]),
     ("umap n-D", ["umap_nd"], ["umap_nd"]),
     ("dbscan (k-dist knee)", ["dbscan"], ["dbscan"]),
     ("hdbscan n-D", ["hdbscan"], ["hdbscan"]),

@@ -20,13 +20,9 @@ echo "preparing $songs songs / $artists artists (synth, features, cluster; not t
 
 printf 'similarity (umap):     '; t "$bin" --quiet --workdir "$work" similarity 2>&1 >/dev/null
 # A song and an artist to look up, read from the tables just written.
-read -r track artist < <(python3 - "$work" <<'PY'
-import sys, pyarrow.parquet as pq
-t = pq.read_table(f"{sys.argv[1]}/data/interim/tracks.parquet", columns=["track_id", "artist_name"]).to_pylist()
-print(t[len(t) // 2]["track_id"], t[len(t) // 3]["artist_name"].replace(" ", "\x01"))
-PY
-)
-artist=${artist//$'\x01'/ }
+pick() { "$bin" --quiet --workdir "$work" sql "$1" --format csv | sed -n 2p; }
+track=$(pick "SELECT track_id FROM tracks ORDER BY track_id LIMIT 1 OFFSET $((songs / 2))")
+artist=$(pick "SELECT artist_name FROM tracks ORDER BY track_id LIMIT 1 OFFSET $((songs / 3))")
 printf 'recommend %s:  ' "$track"; t "$bin" --quiet --workdir "$work" recommend "$track" -k 10 2>&1 >/dev/null
 printf 'recommend --other-artists --same-cluster: '
 t "$bin" --quiet --workdir "$work" recommend "$track" -k 10 --other-artists --same-cluster 2>&1 >/dev/null

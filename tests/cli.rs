@@ -142,3 +142,27 @@ fn a_segments_table_without_a_timbre_column_is_named_in_the_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("segments") && stderr.contains("timbre_3"), "{stderr}");
 }
+
+const MSD_FIXTURES: &str = "crates/timbral-ingest/tests/fixtures/msd/files";
+
+#[cfg(feature = "msd")]
+#[test]
+fn msd_files_are_ingested_and_reach_the_features_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join(MSD_FIXTURES);
+    let out = ok(&timbral(dir.path(), &["ingest", "msd", fixtures.to_str().unwrap()]));
+    assert!(out.contains("3 track(s) ingested, 3 error(s)"), "{out}");
+    ok(&timbral(dir.path(), &["features"]));
+    let out = ok(&timbral(dir.path(), &["sql", "SELECT count(*) AS n FROM features", "--format", "csv"]));
+    assert_eq!(out.lines().nth(1), Some("3"), "{out}");
+}
+
+#[cfg(not(feature = "msd"))]
+#[test]
+fn msd_without_the_feature_says_how_to_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = timbral(dir.path(), &["ingest", "msd", MSD_FIXTURES]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--features msd") && stderr.contains("libhdf5-dev"), "{stderr}");
+}

@@ -5,11 +5,11 @@ use std::path::Path;
 
 const CRATES: [&str; 8] = [
     "polars",
-    "linfa-clustering",
+    "linfa",
     "manifolds-rs",
     "petal-clustering",
     "kiddo",
-    "hnsw_rs",
+    "faer",
     "symphonia",
     "plotters",
 ];

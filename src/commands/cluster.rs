@@ -96,3 +96,15 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `timbral place`: extends the last fit with the songs `features` gained since.
+pub fn place(ctx: &Context) -> anyhow::Result<()> {
+    let summary = timbral_cluster::place_new(&ctx.workdir, ctx.seed)?;
+    if !ctx.quiet {
+        println!(
+            "place: {} new song(s) placed beside {} fitted; rerun `timbral similarity` to recommend them",
+            summary.placed, summary.existing
+        );
+    }
+    Ok(())
+}

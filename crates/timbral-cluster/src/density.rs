@@ -9,7 +9,7 @@ use ndarray::ArrayView2;
 use petal_clustering::{Dbscan, Fit, HDbscan};
 use petal_neighbors::distance::Euclidean;
 
-use crate::distance::{map_distance_rows, nearest_in_row};
+use timbral_core::neighbors::all_nearest;
 
 /// DBSCAN result with the curve that chose eps.
 #[derive(Debug, Clone)]
@@ -26,9 +26,8 @@ pub struct DbscanResult {
 /// scikit-learn convention for DBSCAN's core test), sorted ascending.
 pub fn k_distance_curve(data: ArrayView2<f64>, min_samples: usize) -> Vec<f64> {
     let others = min_samples.saturating_sub(1).max(1);
-    let mut curve: Vec<f64> = map_distance_rows(data, data, |i, row| {
-        nearest_in_row(row, others, Some(i)).last().map_or(0.0, |&(d, _)| d)
-    });
+    let (_, nearest) = all_nearest(&data.to_owned(), others);
+    let mut curve: Vec<f64> = nearest.iter().map(|row| row.last().map_or(0.0, |n| n.distance)).collect();
     curve.sort_by(f64::total_cmp);
     curve
 }

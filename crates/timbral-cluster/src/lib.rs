@@ -6,7 +6,8 @@
 //! `clusters.kmeans`), UMAP in 2-D and n-D (manifolds-rs, `embedding`), DBSCAN on the 2-D
 //! map with eps at the knee of the k-distance curve (`kdistance`, `clusters.dbscan`) and
 //! HDBSCAN on the n-D embedding (`clusters.hdbscan`), then the quality figures
-//! (`cluster_quality`). [`umap::transform`] places new songs into a fitted embedding.
+//! (`cluster_quality`). [`place_new`] (`timbral place`) adds songs that arrived since into
+//! the fitted maps and clusters without refitting, with [`umap::transform`].
 //! See `docs/clustering.md`.
 
 pub mod density;
@@ -16,10 +17,12 @@ pub mod kmeans;
 pub mod metrics;
 pub mod pca;
 pub mod pipeline;
+pub mod place;
 pub mod scaler;
 pub mod tables;
 pub mod umap;
 
 pub use hyperparams::{ClusterParams, FeatureSet, Metric};
 pub use pipeline::{ClusterOutput, ClusterSummary, cluster_matrix, run};
+pub use place::{PlaceSummary, place_new};
 pub use umap::{UmapModel, transform};

@@ -9,13 +9,87 @@ use rand::seq::index::sample;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::distance::{map_distance_rows, nearest_in_row};
+use timbral_core::neighbors::all_nearest;
 
-/// Mean silhouette of several labelings of the same points in one pass over the distances
-/// (the distance row of a point is computed once and added into every labeling's
-/// per-cluster sums). Labels are `0..k`. With more than `max_exact` points, the mean is
-/// taken over a seeded uniform sample of `max_exact` points, each scored exactly against
-/// all points. A point alone in its cluster scores 0, as in scikit-learn.
+use crate::distance::map_distance_rows;
+
+/// Silhouettes of several labelings of the same points, scored from one distance row per
+/// point: the row is added into every labeling's per-cluster sums at once. Labels are `0..k`.
+/// A point alone in its cluster scores 0, as in scikit-learn.
+pub struct SilhouetteScorer<'a> {
+    labelings: &'a [Vec<usize>],
+    sizes: Vec<usize>,
+    offsets: Vec<usize>,
+    counts: Vec<usize>,
+    /// Slot of every point in every labeling, point-major for the inner loop.
+    slot_of: Vec<u32>,
+}
+
+impl<'a> SilhouetteScorer<'a> {
+    pub fn new(labelings: &'a [Vec<usize>]) -> Self {
+        let sizes: Vec<usize> = labelings.iter().map(|l| l.iter().copied().max().map_or(0, |m| m + 1)).collect();
+        let offsets: Vec<usize> = sizes
+            .iter()
+            .scan(0, |acc, s| {
+                let start = *acc;
+                *acc += s;
+                Some(start)
+            })
+            .collect();
+        let slots = sizes.iter().sum();
+        let width = labelings.len();
+        let n = labelings.first().map_or(0, Vec::len);
+        let mut counts = vec![0usize; slots];
+        let mut slot_of = vec![0u32; n * width];
+        for (l, labels) in labelings.iter().enumerate() {
+            for (j, &label) in labels.iter().enumerate() {
+                let slot = offsets[l] + label;
+                slot_of[j * width + l] = slot as u32;
+                counts[slot] += 1;
+            }
+        }
+        SilhouetteScorer { labelings, sizes, offsets, counts, slot_of }
+    }
+
+    /// Silhouette of point `i` in every labeling; `row[j]` is its distance to point `j`.
+    pub fn point(&self, i: usize, row: &[f64]) -> Vec<f64> {
+        let width = self.labelings.len();
+        let mut sums = vec![0.0f64; self.counts.len()];
+        for (j, &d) in row.iter().enumerate() {
+            for &slot in &self.slot_of[j * width..(j + 1) * width] {
+                sums[slot as usize] += d;
+            }
+        }
+        (0..width)
+            .map(|l| {
+                let own = self.offsets[l] + self.labelings[l][i];
+                if self.counts[own] <= 1 {
+                    return 0.0;
+                }
+                let a = sums[own] / (self.counts[own] - 1) as f64;
+                let b = (self.offsets[l]..self.offsets[l] + self.sizes[l])
+                    .filter(|&s| s != own && self.counts[s] > 0)
+                    .map(|s| sums[s] / self.counts[s] as f64)
+                    .fold(f64::INFINITY, f64::min);
+                if !b.is_finite() {
+                    return 0.0;
+                }
+                let denom = a.max(b);
+                if denom > 0.0 { (b - a) / denom } else { 0.0 }
+            })
+            .collect()
+    }
+
+    /// Mean per labeling of per-point scores from [`SilhouetteScorer::point`].
+    pub fn mean(&self, per_point: &[Vec<f64>]) -> Vec<f64> {
+        let m = per_point.len().max(1) as f64;
+        (0..self.labelings.len()).map(|l| per_point.iter().map(|p| p[l]).sum::<f64>() / m).collect()
+    }
+}
+
+/// Mean silhouette of several labelings of `data`. With more than `max_exact` points, the mean
+/// is taken over a seeded uniform sample of `max_exact` points, each scored exactly against all
+/// points.
 pub fn silhouettes(
     data: ArrayView2<f64>,
     labelings: &[Vec<usize>],
@@ -26,30 +100,7 @@ pub fn silhouettes(
     if labelings.is_empty() || n == 0 {
         return vec![0.0; labelings.len()];
     }
-    let sizes: Vec<usize> = labelings
-        .iter()
-        .map(|l| l.iter().copied().max().map_or(0, |m| m + 1))
-        .collect();
-    let offsets: Vec<usize> = sizes
-        .iter()
-        .scan(0, |acc, s| {
-            let start = *acc;
-            *acc += s;
-            Some(start)
-        })
-        .collect();
-    let slots = offsets.last().copied().unwrap_or(0) + sizes.last().copied().unwrap_or(0);
-    let mut counts = vec![0usize; slots];
-    // Slot of every point in every labeling, point-major for the inner loop.
-    let width = labelings.len();
-    let mut slot_of = vec![0u32; n * width];
-    for (l, labels) in labelings.iter().enumerate() {
-        for (j, &label) in labels.iter().enumerate() {
-            let slot = offsets[l] + label;
-            slot_of[j * width + l] = slot as u32;
-            counts[slot] += 1;
-        }
-    }
+    let scorer = SilhouetteScorer::new(labelings);
     let queries: Vec<usize> = if n > max_exact {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut picked = sample(&mut rng, n, max_exact).into_vec();
@@ -59,37 +110,8 @@ pub fn silhouettes(
         (0..n).collect()
     };
     let query_rows = data.select(ndarray::Axis(0), &queries);
-    let per_point: Vec<Vec<f64>> = map_distance_rows(query_rows.view(), data, |q, row| {
-        let i = queries[q];
-        let mut sums = vec![0.0f64; slots];
-        for (j, &d) in row.iter().enumerate() {
-            for &slot in &slot_of[j * width..(j + 1) * width] {
-                sums[slot as usize] += d;
-            }
-        }
-        (0..width)
-            .map(|l| {
-                let own = offsets[l] + labelings[l][i];
-                if counts[own] <= 1 {
-                    return 0.0;
-                }
-                let a = sums[own] / (counts[own] - 1) as f64;
-                let b = (offsets[l]..offsets[l] + sizes[l])
-                    .filter(|&s| s != own && counts[s] > 0)
-                    .map(|s| sums[s] / counts[s] as f64)
-                    .fold(f64::INFINITY, f64::min);
-                if !b.is_finite() {
-                    return 0.0;
-                }
-                let denom = a.max(b);
-                if denom > 0.0 { (b - a) / denom } else { 0.0 }
-            })
-            .collect()
-    });
-    let m = per_point.len() as f64;
-    (0..width)
-        .map(|l| per_point.iter().map(|p| p[l]).sum::<f64>() / m)
-        .collect()
+    let per_point = map_distance_rows(query_rows.view(), data, |q, row| scorer.point(queries[q], row));
+    scorer.mean(&per_point)
 }
 
 /// Cluster centroids (`k x d`) and sizes for labels `0..k`.
@@ -262,11 +284,11 @@ pub fn neighbours_preserved(input_knn: &[Vec<usize>], embedded_knn: &[Vec<usize>
     kept as f64 / (n * k) as f64
 }
 
-/// Exact kNN of every row within `data` (Euclidean), used for embeddings.
+/// Exact kNN of every row within `data` (Euclidean), used for embeddings: a k-d tree in
+/// low dimensions (see `timbral_core::neighbors`).
 pub fn self_knn(data: ArrayView2<f64>, k: usize) -> Vec<Vec<usize>> {
-    map_distance_rows(data, data, |i, row| {
-        nearest_in_row(row, k, Some(i)).into_iter().map(|(_, j)| j).collect()
-    })
+    let (_, nearest) = all_nearest(&data.to_owned(), k);
+    nearest.into_iter().map(|row| row.into_iter().map(|n| n.index).collect()).collect()
 }
 
 #[cfg(test)]

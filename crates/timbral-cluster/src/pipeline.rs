@@ -4,11 +4,12 @@
 use std::time::Instant;
 
 use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
 use timbral_core::{Result, Table, Workdir};
 
 use crate::density::{self, DbscanResult};
-use crate::distance::{knn, prepare};
-use crate::hyperparams::{ClusterParams, QUALITY_K};
+use crate::distance::{knn, map_distance_rows, nearest_in_row, prepare};
+use crate::hyperparams::{ClusterParams, Metric, QUALITY_K};
 use crate::kmeans::{self, KMeansSelection};
 use crate::metrics;
 use crate::pca::Pca;
@@ -147,21 +148,34 @@ pub fn cluster_matrix(
     clock.lap("pca");
     bar.inc(1);
 
-    let kmeans = kmeans::select_k(
-        standardised.view(),
-        params.k_min,
-        params.k_max,
-        params.kmeans_runs,
-        params.seed,
-        params.silhouette_max_exact,
-    )?;
+    let labelings = kmeans::fit_range(standardised.view(), params.k_min, params.k_max, params.kmeans_runs, params.seed)?;
     clock.lap("kmeans");
     bar.inc(1);
 
+    // One pass over the exact distances gives both the kNN graph and, when the metric is
+    // Euclidean and the silhouette is exact, every k's silhouette.
     let prepared = prepare(standardised.view(), params.metric);
     let graph_k = params.n_neighbors.max(QUALITY_K).min(n - 1);
-    let (knn_indices, knn_distances) = knn(prepared.view(), prepared.view(), graph_k, true, params.metric);
-    clock.lap("knn");
+    let scorer = metrics::SilhouetteScorer::new(&labelings);
+    let (knn_indices, knn_distances, silhouettes) =
+        if params.metric == Metric::Euclidean && n <= params.silhouette_max_exact {
+            let rows = map_distance_rows(prepared.view(), prepared.view(), |i, row| {
+                (nearest_in_row(row, graph_k, Some(i)), scorer.point(i, row))
+            });
+            let (nearest, per_point): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+            let (indices, distances) = nearest
+                .into_iter()
+                .map(|row: Vec<(f64, usize)>| row.into_iter().map(|(d, j)| (j, d)).unzip::<_, _, Vec<_>, Vec<_>>())
+                .unzip();
+            (indices, distances, scorer.mean(&per_point))
+        } else {
+            let (indices, distances) = knn(prepared.view(), prepared.view(), graph_k, true, params.metric);
+            let silhouettes =
+                metrics::silhouettes(standardised.view(), &labelings, params.silhouette_max_exact, params.seed);
+            (indices, distances, silhouettes)
+        };
+    let kmeans = kmeans::select(standardised.view(), params.k_min, labelings, &silhouettes);
+    clock.lap("knn_silhouette");
     bar.inc(1);
 
     let settings = UmapSettings {
@@ -196,11 +210,31 @@ pub fn cluster_matrix(
     let mut kmeans_runs = vec![kmeans.labels.iter().map(|&l| l as i32).collect::<Vec<i32>>()];
     let mut dbscan_runs = vec![dbscan.labels.clone()];
     let mut hdbscan_runs = vec![hdbscan_labels.clone()];
+    // UMAP is parallel inside; DBSCAN and HDBSCAN are not, so all seeds' density clusterings
+    // run at once after the embeddings.
+    let mut embeddings = Vec::with_capacity(seeds.len());
     for &seed in &seeds {
-        let labels = kmeans::kmeans_labels(standardised.view(), kmeans.chosen_k, params.kmeans_runs, seed)?;
+        embeddings.push((embed(2, seed)?, embed(params.umap_dims, seed)?));
+    }
+    let density_runs: Vec<(Vec<i32>, Vec<i32>)> = embeddings
+        .par_iter()
+        .map(|(map_2d, map_nd)| {
+            rayon::join(
+                || density::dbscan_at_knee(map_2d.view(), params.dbscan_min_samples).labels,
+                || density::hdbscan(map_nd.view(), params.hdbscan_min_cluster_size),
+            )
+        })
+        .collect();
+    for (dbscan_labels, hdbscan_run) in density_runs {
+        dbscan_runs.push(dbscan_labels);
+        hdbscan_runs.push(hdbscan_run);
+    }
+    for labels in seeds
+        .par_iter()
+        .map(|&seed| kmeans::kmeans_labels(standardised.view(), kmeans.chosen_k, params.kmeans_runs, seed))
+        .collect::<Result<Vec<_>>>()?
+    {
         kmeans_runs.push(labels.into_iter().map(|l| l as i32).collect());
-        dbscan_runs.push(density::dbscan_at_knee(embed(2, seed)?.view(), params.dbscan_min_samples).labels);
-        hdbscan_runs.push(density::hdbscan(embed(params.umap_dims, seed)?.view(), params.hdbscan_min_cluster_size));
     }
     clock.lap("stability");
     bar.finish_and_clear();
@@ -224,6 +258,10 @@ pub fn cluster_matrix(
         ("stability_ari_kmeans", mean_pairwise_ari(&kmeans_runs)),
         ("stability_ari_dbscan", mean_pairwise_ari(&dbscan_runs)),
         ("stability_ari_hdbscan", mean_pairwise_ari(&hdbscan_runs)),
+        // Settings `timbral place` needs to extend this fit.
+        ("umap_n_neighbors", params.n_neighbors as f64),
+        ("umap_min_dist", params.min_dist),
+        ("umap_metric_cosine", f64::from(u8::from(params.metric == Metric::Cosine))),
     ];
     let model_nd = UmapModel { reference: standardised, embedding: umap_nd.clone(), settings };
     Ok(ClusterOutput {

@@ -5,6 +5,8 @@ use timbral_core::contract::seed_feature_names;
 use timbral_core::error::PolarsContext;
 use timbral_core::{Error, Result, Table, matrix};
 
+use ndarray::ArrayView2;
+
 use crate::hyperparams::FeatureSet;
 use crate::pipeline::ClusterOutput;
 
@@ -62,16 +64,21 @@ fn u32s(values: impl Iterator<Item = usize>) -> Vec<u32> {
     values.map(|v| v as u32).collect()
 }
 
+/// z-score parameters plus the PCA centre and the loadings of the first components, so that
+/// new songs can be standardised and scored later (see [`crate::place`]).
 pub fn scaler_frame(out: &ClusterOutput) -> Result<DataFrame> {
     let s = &out.scaler;
-    frame(
-        vec![
-            Column::new("feature".into(), &s.features),
-            Column::new("mean".into(), s.mean.to_vec()),
-            Column::new("std".into(), s.std.to_vec()),
-        ],
-        "scaler",
-    )
+    let mut columns = vec![
+        Column::new("feature".into(), &s.features),
+        Column::new("mean".into(), s.mean.to_vec()),
+        Column::new("std".into(), s.std.to_vec()),
+        Column::new("pca_mean".into(), out.pca.mean.to_vec()),
+    ];
+    let loadings = out.pca.components.columns().into_iter();
+    for (name, values) in crate::place::loading_columns().into_iter().zip(loadings) {
+        columns.push(Column::new(name.into(), values.to_vec()));
+    }
+    frame(columns, "scaler")
 }
 
 pub fn pca_frame(out: &ClusterOutput) -> Result<DataFrame> {
@@ -88,29 +95,45 @@ pub fn pca_frame(out: &ClusterOutput) -> Result<DataFrame> {
 }
 
 pub fn embedding_frame(out: &ClusterOutput) -> Result<DataFrame> {
-    let mut columns = vec![Column::new("track_id".into(), &out.track_ids)];
+    embedding_rows(&out.track_ids, out.pca_scores.view(), out.umap_2d.view(), out.umap_nd.view(), false)
+}
+
+/// `embedding` rows; `placed` marks songs placed by `timbral place` rather than fitted.
+pub fn embedding_rows(
+    track_ids: &[String],
+    pca_scores: ArrayView2<f64>,
+    umap_2d: ArrayView2<f64>,
+    umap_nd: ArrayView2<f64>,
+    placed: bool,
+) -> Result<DataFrame> {
+    let mut columns = vec![Column::new("track_id".into(), track_ids)];
     let mut push = |name: String, values: ndarray::ArrayView1<f64>| {
         columns.push(Column::new(name.into(), values.to_vec()));
     };
-    for (c, values) in out.pca_scores.columns().into_iter().enumerate() {
+    for (c, values) in pca_scores.columns().into_iter().enumerate() {
         push(format!("pc_{}", c + 1), values);
     }
-    push("umap_x".into(), out.umap_2d.column(0));
-    push("umap_y".into(), out.umap_2d.column(1));
-    for (c, values) in out.umap_nd.columns().into_iter().enumerate() {
+    push("umap_x".into(), umap_2d.column(0));
+    push("umap_y".into(), umap_2d.column(1));
+    for (c, values) in umap_nd.columns().into_iter().enumerate() {
         push(format!("umap_{}", c + 1), values);
     }
+    columns.push(Column::new("placed".into(), vec![placed; track_ids.len()]));
     frame(columns, "embedding")
 }
 
 pub fn clusters_frame(out: &ClusterOutput) -> Result<DataFrame> {
     let kmeans: Vec<i32> = out.kmeans.labels.iter().map(|&l| l as i32).collect();
+    cluster_rows(&out.track_ids, &kmeans, &out.dbscan.labels, &out.hdbscan_labels)
+}
+
+pub fn cluster_rows(track_ids: &[String], kmeans: &[i32], dbscan: &[i32], hdbscan: &[i32]) -> Result<DataFrame> {
     frame(
         vec![
-            Column::new("track_id".into(), &out.track_ids),
+            Column::new("track_id".into(), track_ids),
             Column::new("kmeans".into(), kmeans),
-            Column::new("dbscan".into(), &out.dbscan.labels),
-            Column::new("hdbscan".into(), &out.hdbscan_labels),
+            Column::new("dbscan".into(), dbscan),
+            Column::new("hdbscan".into(), hdbscan),
         ],
         "clusters",
     )

@@ -168,3 +168,72 @@ fn missing_features_table_names_the_table() {
     let err = run(&Workdir::new(dir.path()), &ClusterParams::new(1)).unwrap_err().to_string();
     assert!(err.contains("features"), "{err}");
 }
+
+/// Integer column of a table as a map from track id.
+fn labels_by_id(workdir: &Workdir, column: &str) -> std::collections::HashMap<String, i32> {
+    let frame = workdir.read_table(Table::Clusters).unwrap();
+    let ids = frame.column("track_id").unwrap().str().unwrap();
+    let values = frame.column(column).unwrap().i32().unwrap();
+    ids.iter().zip(values.iter()).map(|(i, v)| (i.unwrap().to_string(), v.unwrap())).collect()
+}
+
+#[test]
+fn songs_added_after_clustering_are_placed_with_their_blob_without_refitting() {
+    let dir = tempfile::tempdir().unwrap();
+    let workdir = Workdir::new(dir.path());
+    // Four blobs of 75; every fifth song arrives after the fit.
+    write_features(&workdir, 300);
+    let all = workdir.read_table(Table::Features).unwrap();
+    let late = |frame: &DataFrame, keep_late: bool| {
+        let mask: BooleanChunked = (0..frame.height()).map(|i| (i % 5 == 4) == keep_late).collect();
+        frame.filter(&mask).unwrap()
+    };
+    workdir.write_table(Table::Features, &mut late(&all, false)).unwrap();
+    run(&workdir, &ClusterParams::new(5).k_range(4, 4).stability_seeds(1).hdbscan_min_cluster_size(10)).unwrap();
+    let fitted_embedding = workdir.read_table(Table::Embedding).unwrap();
+    let fitted_kmeans = labels_by_id(&workdir, "kmeans");
+
+    workdir.write_table(Table::Features, &mut all.clone()).unwrap();
+    let summary = timbral_cluster::place_new(&workdir, 9).unwrap();
+    assert_eq!((summary.placed, summary.existing), (60, 240));
+
+    // Fitted rows are untouched; placed rows are flagged.
+    let embedding = workdir.read_table(Table::Embedding).unwrap();
+    assert_eq!(embedding.height(), 300);
+    let placed = embedding.column("placed").unwrap().bool().unwrap();
+    let kept = embedding.filter(&!placed).unwrap();
+    assert!(kept.equals(&fitted_embedding), "fitted rows changed");
+    // Each late song gets a label that fitted songs of its own blob carry (HDBSCAN may split a
+    // blob in two), and few become noise.
+    let blob_of = |id: &str| id[2..].parse::<usize>().unwrap() / 75;
+    for column in ["kmeans", "dbscan", "hdbscan"] {
+        let labels = labels_by_id(&workdir, column);
+        assert_eq!(labels.len(), 300);
+        let blob_labels = |blob: usize| -> std::collections::BTreeSet<i32> {
+            labels.iter().filter(|(id, _)| fitted_kmeans.contains_key(*id) && blob_of(id) == blob).map(|(_, &l)| l).collect()
+        };
+        let late: Vec<(&String, i32)> =
+            labels.iter().filter(|(id, _)| !fitted_kmeans.contains_key(*id)).map(|(id, &l)| (id, l)).collect();
+        assert_eq!(late.len(), 60);
+        for (id, label) in &late {
+            assert!(*label < 0 || blob_labels(blob_of(id)).contains(label), "{column}: {id} got {label}");
+        }
+        let noise = late.iter().filter(|(_, l)| *l < 0).count();
+        assert!(noise <= 6, "{column}: {noise}/60 late songs are noise");
+    }
+    // Placing again finds nothing new; the same seed places identically.
+    assert_eq!(timbral_cluster::place_new(&workdir, 9).unwrap().placed, 0);
+    let first = std::fs::read(workdir.table_path(Table::Embedding)).unwrap();
+    workdir.write_table(Table::Embedding, &mut fitted_embedding.clone()).unwrap();
+    timbral_cluster::place_new(&workdir, 9).unwrap();
+    assert_eq!(std::fs::read(workdir.table_path(Table::Embedding)).unwrap(), first);
+}
+
+#[test]
+fn placing_without_a_fit_names_the_missing_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let workdir = Workdir::new(dir.path());
+    write_features(&workdir, 20);
+    let err = timbral_cluster::place_new(&workdir, 1).unwrap_err().to_string();
+    assert!(err.contains("scaler"), "{err}");
+}

@@ -200,7 +200,17 @@ impl Table {
             Table::Scaler => (
                 Layer::Processed,
                 Some("feature"),
-                cols(&[("feature", Str, false), ("mean", F64, false), ("std", F64, false)]),
+                cols(&[
+                    ("feature", Str, false),
+                    ("mean", F64, false),
+                    ("std", F64, false),
+                    ("pca_mean", F64, false),
+                    ("loading_1", F64, false),
+                    ("loading_2", F64, false),
+                    ("loading_3", F64, false),
+                    ("loading_4", F64, false),
+                    ("loading_5", F64, false),
+                ]),
             ),
             Table::Pca => (
                 Layer::Processed,
@@ -226,6 +236,7 @@ impl Table {
                     ("umap_y", F64, false),
                     ("umap_1", F64, false),
                     ("umap_2", F64, false),
+                    ("placed", Bool, false),
                 ]),
             ),
             Table::Clusters => (

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod io;
 pub mod manifest;
 pub mod matrix;
+pub mod neighbors;
 pub mod progress;
 pub mod workdir;
 

@@ -5,7 +5,9 @@
 
 pub mod audio;
 pub mod features_csv;
+mod files;
 pub mod json;
+pub mod msd;
 pub mod spotify;
 pub mod synth;
 pub mod tables;

@@ -7,6 +7,9 @@ use polars::prelude::*;
 use timbral_core::{Table, Workdir};
 use timbral_ingest::json::{JsonParams, ingest_json};
 
+mod common;
+use common::{assert_error_rows, assert_segments_equal, f64s, list, read_csv, strs};
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/json")
 }
@@ -20,26 +23,7 @@ fn params(features: &str) -> JsonParams {
 }
 
 fn expected(name: &str) -> DataFrame {
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .try_into_reader_with_file_path(Some(fixtures().join(name)))
-        .unwrap()
-        .finish()
-        .unwrap()
-}
-
-fn f64s(frame: &DataFrame, column: &str) -> Vec<Option<f64>> {
-    let c = frame.column(column).unwrap().cast(&DataType::Float64).unwrap();
-    c.f64().unwrap().iter().collect()
-}
-
-fn strs(frame: &DataFrame, column: &str) -> Vec<String> {
-    frame.column(column).unwrap().str().unwrap().iter().map(|s| s.unwrap().to_string()).collect()
-}
-
-fn list(frame: &DataFrame, column: &str, row: usize) -> Vec<String> {
-    let s = frame.column(column).unwrap().list().unwrap().get_as_series(row).unwrap();
-    s.str().unwrap().iter().map(|v| v.unwrap().to_string()).collect()
+    read_csv(&fixtures().join(name))
 }
 
 #[test]
@@ -67,19 +51,8 @@ fn documents_become_the_expected_contract_tables() {
     assert_eq!(album, [None, Some("Organ Works".to_string()), None]);
 
     let segments = wd.read_table(Table::Segments).unwrap();
-    let want = expected("expected_segments.csv");
     assert_eq!(segments.height(), 21);
-    assert_eq!(strs(&segments, "track_id"), strs(&want, "track_id"));
-    for c in want.get_column_names().into_iter().skip(1) {
-        let (got, exp) = (f64s(&segments, c), f64s(&want, c));
-        if c.starts_with("pitch") || c.starts_with("timbre") {
-            // Stored as f32: compare after the same rounding.
-            let round = |v: Vec<Option<f64>>| v.into_iter().map(|x| x.map(|x| x as f32)).collect::<Vec<_>>();
-            assert_eq!(round(got), round(exp), "segments.{c}");
-        } else {
-            assert_eq!(got, exp, "segments.{c}");
-        }
-    }
+    assert_segments_equal(&segments, &expected("expected_segments.csv"));
 
     let sections = wd.read_table(Table::Sections).unwrap();
     let want = expected("expected_sections.csv");
@@ -101,19 +74,13 @@ fn documents_become_the_expected_contract_tables() {
     assert_eq!(f64s(&features, "instrumentalness")[0], None);
 
     let errors = wd.read_table(Table::IngestErrors).unwrap();
-    let rows: Vec<(String, String)> = strs(&errors, "location").into_iter().zip(strs(&errors, "error")).collect();
-    let expect = [
+    assert_error_rows(&errors, &[
         ("1truncated.json", "EOF while parsing"),
         ("2shortpitches.json", "segments[2].pitches: expected 12 values, found 11"),
         ("3notrack.json", "missing field `track`"),
         ("4badstart.json", "segments[1].start: invalid type: string \"zero\""),
         ("5noconfidence.json", "missing field `segments[2].confidence`"),
-    ];
-    assert_eq!(rows.len(), expect.len(), "{rows:?}");
-    for ((location, error), (file, message)) in rows.iter().zip(expect) {
-        assert!(location.ends_with(file), "{location} vs {file}");
-        assert!(error.contains(message), "{file}: `{error}` lacks `{message}`");
-    }
+    ]);
     assert_eq!(strs(&errors, "source"), ["json"; 5]);
 }
 

@@ -14,7 +14,7 @@ pub mod eval;
 pub mod genre;
 pub mod groups;
 pub mod hyperparams;
-pub mod neighbors;
+pub use timbral_core::neighbors;
 pub mod query;
 pub mod recommendations;
 #[cfg(test)]

@@ -3,6 +3,7 @@
 pub mod audio;
 mod features_csv;
 mod json;
+mod msd;
 mod spotify;
 
 use super::Context;
@@ -15,6 +16,8 @@ pub enum Source {
     Spotify(spotify::Args),
     /// Read saved Spotify audio-analysis JSON documents, one per track.
     Json(json::Args),
+    /// Read Million Song Dataset per-track HDF5 files (needs the `msd` build feature).
+    Msd(msd::Args),
     /// Read a public audio-features CSV (high-level features only, no segments).
     FeaturesCsv(features_csv::Args),
 }
@@ -24,6 +27,7 @@ pub fn execute(ctx: &Context, source: &Source) -> anyhow::Result<()> {
         Source::Audio(args) => audio::execute(ctx, args),
         Source::Spotify(args) => spotify::execute(ctx, args),
         Source::Json(args) => json::execute(ctx, args),
+        Source::Msd(args) => msd::execute(ctx, args),
         Source::FeaturesCsv(args) => features_csv::execute(ctx, args),
     }
 }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use timbral_core::{Error, IngestError, Result, Workdir, progress};
+use timbral_core::{IngestError, Result, Workdir, progress};
 
 use crate::tables::{self, IngestBatch, IngestSummary, TrackRecord, UNKNOWN_ARTIST};
 use analysis::{Analysis, parse_analysis};
@@ -56,7 +56,7 @@ pub fn read_json_dir(params: &JsonParams) -> Result<DirBatch> {
         Some(path) => Some(audio_features::read_audio_features(path, SOURCE)?),
         None => None,
     };
-    let files = list_documents(&params.dir)?;
+    let files = crate::files::list_by_extension(&params.dir, "json", "audio-analysis documents")?;
     let bar = progress::bar(files.len() as u64, "json");
     let parsed: Vec<Result<Analysis, String>> = files
         .par_iter()
@@ -157,23 +157,4 @@ fn dedup_features(records: Vec<tables::AudioFeatureRecord>) -> Vec<tables::Audio
         by_id.entry(r.track_id.clone()).or_insert(r);
     }
     by_id.into_values().collect()
-}
-
-/// Every `.json` file under `dir`, in path order.
-fn list_documents(dir: &Path) -> Result<Vec<PathBuf>> {
-    if !dir.is_dir() {
-        return Err(Error::io(dir, std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory")));
-    }
-    let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| Error::Other(format!("{}: {e}", dir.display())))?;
-        let is_json = entry.path().extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        if entry.file_type().is_file() && is_json {
-            files.push(entry.into_path());
-        }
-    }
-    if files.is_empty() {
-        return Err(Error::Other(format!("{}: no .json audio-analysis documents", dir.display())));
-    }
-    Ok(files)
 }

@@ -223,6 +223,7 @@ pub fn build(dir: &Path, fixture: Fixture) -> Workdir {
     for c in 1..=5 {
         embedding.push(Column::new(format!("pc_{c}").into(), umap_x.iter().map(|x| x * c as f64).collect::<Vec<_>>()));
     }
+    embedding.push(Column::new("placed".into(), vec![false; n]));
     write(&workdir, Table::Embedding, embedding);
 
     // HDBSCAN: the three groups, with every 8th song as noise; thin: one cluster.

@@ -106,6 +106,7 @@ pub fn workdir(f: &Value) -> (tempfile::TempDir, Workdir) {
     for j in 1..=5 {
         columns.push(Column::new(format!("pc_{j}").into(), vec![0.0; n]));
     }
+    columns.push(Column::new("placed".into(), vec![false; n]));
     wd.write_table(Table::Embedding, &mut DataFrame::new(n, columns).unwrap()).unwrap();
 
     let labels = clusters(f);
@@ -136,6 +137,10 @@ pub fn workdir(f: &Value) -> (tempfile::TempDir, Workdir) {
         "std" => (0..names.len()).map(|j| if j < 12 { 1.0 } else { 0.0 }).collect::<Vec<f64>>(),
     )
     .unwrap();
+    // PCA centre and loadings are not used by this stage; the contract requires them.
+    for name in ["pca_mean", "loading_1", "loading_2", "loading_3", "loading_4", "loading_5"] {
+        scaler.with_column(Column::new(name.into(), vec![0.0; names.len()])).unwrap();
+    }
     wd.write_table(Table::Scaler, &mut scaler).unwrap();
     (dir, wd)
 }

@@ -1,4 +1,4 @@
-//! Exact k-nearest-neighbour search between songs.
+//! Exact k-nearest-neighbour search between songs (shared by clustering and similarity).
 //!
 //! The index is chosen by dimension. Up to [`KD_TREE_MAX_DIMS`] (the n-D UMAP, 10 by default)
 //! a kiddo k-d tree answers each query in microseconds. Above that (the 90 standardised
@@ -14,7 +14,6 @@ use kiddo::SquaredEuclidean;
 use ndarray::Array2;
 use rayon::prelude::*;
 
-use crate::distance::euclidean;
 
 /// Highest dimension for which the k-d tree is used.
 pub const KD_TREE_MAX_DIMS: usize = 16;
@@ -88,6 +87,10 @@ pub fn nearest_filtered(
     candidates.truncate(k);
     candidates.sort_by(nearest_first);
     candidates
+}
+
+fn euclidean(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt()
 }
 
 fn nearest_first(a: &Neighbour, b: &Neighbour) -> std::cmp::Ordering {

@@ -1,0 +1,259 @@
+//! `timbral place`: songs that reached `features` after the last `timbral cluster` are placed
+//! into the existing maps and clusters without refitting anything, because the catalogue grows
+//! song by song and a refit moves every song already shown to users.
+//!
+//! For each new song, standardised with the stored `scaler`:
+//! - `pc_1..pc_5`: its scores on the stored PCA loadings;
+//! - `umap_x, umap_y` and `umap_1..umap_n`: [`crate::umap::transform`] into each embedding, with
+//!   the fitted songs as the reference;
+//! - `kmeans`: the nearest K-Means centroid (the mean of each cluster's fitted songs);
+//! - `dbscan` and `hdbscan`: the majority label among its `n_neighbors` nearest fitted songs in
+//!   the standardised feature space, the neighbours its UMAP placement is built from (ties to
+//!   the smaller label; noise if noise wins). Voting in feature space rather than testing the
+//!   placed point against DBSCAN's eps on the map keeps the labels independent of how tightly
+//!   the optimiser packed the fitted clusters.
+//!
+//! The rows are appended to `embedding` (with `placed = true`) and `clusters`. A later
+//! `timbral cluster` refits everything and clears the flag.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use linfa::prelude::*;
+use ndarray::{Array2, ArrayView2, Axis};
+use polars::prelude::*;
+use timbral_core::error::PolarsContext;
+use timbral_core::{Error, Result, Table, Workdir, matrix};
+
+use crate::distance::knn;
+use crate::hyperparams::Metric;
+use crate::kmeans::KMeansModel;
+use crate::pipeline::PC_SCORES;
+use crate::scaler::Scaler;
+use crate::tables;
+use crate::umap::{self, UmapModel, UmapSettings};
+
+/// What [`place_new`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceSummary {
+    /// Songs placed by this call.
+    pub placed: usize,
+    /// Songs already in `embedding`.
+    pub existing: usize,
+}
+
+/// Places every song of `features` missing from `embedding`, seeded by `seed`.
+pub fn place_new(workdir: &Workdir, seed: u64) -> Result<PlaceSummary> {
+    let stored = read_fitted_state(workdir)?;
+    let features = workdir.read_table(Table::Features)?;
+    let ids = matrix::strings(&features, Table::Features.name(), "track_id")?;
+    let data = matrix::to_matrix(&features, Table::Features.name(), &stored.scaler.features)?;
+    let row_of: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+
+    let fitted_rows: Vec<usize> = stored
+        .track_ids
+        .iter()
+        .map(|id| {
+            row_of.get(id.as_str()).copied().ok_or_else(|| Error::InvalidValue {
+                table: Table::Features.name().into(),
+                column: "track_id".into(),
+                why: format!("song `{id}` of `embedding` is no longer in `features`; run `timbral cluster` to refit"),
+            })
+        })
+        .collect::<Result<_>>()?;
+    let fitted: HashSet<&str> = stored.track_ids.iter().map(String::as_str).collect();
+    let new_rows: Vec<usize> = (0..ids.len()).filter(|&i| !fitted.contains(ids[i].as_str())).collect();
+    let existing = fitted_rows.len();
+    if new_rows.is_empty() {
+        return Ok(PlaceSummary { placed: 0, existing });
+    }
+    let new_ids: Vec<String> = new_rows.iter().map(|&i| ids[i].clone()).collect();
+    let new_data = data.select(Axis(0), &new_rows);
+    if let Some((i, j)) = first_non_finite(new_data.view()) {
+        return Err(Error::InvalidValue {
+            table: Table::Features.name().into(),
+            column: stored.scaler.features[j].clone(),
+            why: format!("non-finite value for track `{}`", new_ids[i]),
+        });
+    }
+    let reference = stored.scaler.transform(data.select(Axis(0), &fitted_rows).view());
+    let new_points = stored.scaler.transform(new_data.view());
+
+    let place_into = |embedding: &Array2<f64>| {
+        let model = UmapModel { reference: reference.clone(), embedding: embedding.clone(), settings: stored.settings };
+        umap::transform(&model, new_points.view(), seed)
+    };
+    let umap_2d = place_into(&stored.umap_2d)?;
+    let umap_nd = place_into(&stored.umap_nd)?;
+    let pca_scores = (&new_points - &stored.pca_mean).dot(&stored.loadings);
+
+    let kmeans = nearest_centroid(reference.view(), &stored.kmeans, new_points.view());
+    let k = stored.settings.n_neighbors.clamp(1, reference.nrows());
+    let (neighbours, _) = knn(new_points.view(), reference.view(), k, false, Metric::Euclidean);
+    let dbscan = majority_labels(&neighbours, &stored.dbscan);
+    let hdbscan = majority_labels(&neighbours, &stored.hdbscan);
+
+    let placed = Placed { track_ids: new_ids, pca_scores, umap_2d, umap_nd, kmeans, dbscan, hdbscan };
+    append_placed(workdir, &placed)?;
+    tracing::info!(placed = placed.track_ids.len(), existing, "placed new songs without refitting");
+    Ok(PlaceSummary { placed: placed.track_ids.len(), existing })
+}
+
+fn first_non_finite(data: ArrayView2<f64>) -> Option<(usize, usize)> {
+    data.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(ij, _)| ij)
+}
+
+/// Labels of the nearest K-Means centroid; centroids are the means of the fitted clusters.
+fn nearest_centroid(reference: ArrayView2<f64>, labels: &[i32], points: ArrayView2<f64>) -> Vec<i32> {
+    let k = labels.iter().copied().max().map_or(0, |m| m + 1).max(0) as usize;
+    let mut centroids = Array2::<f64>::zeros((k, reference.ncols()));
+    let mut counts = vec![0usize; k];
+    for (row, &label) in reference.rows().into_iter().zip(labels) {
+        let mut target = centroids.row_mut(label as usize);
+        target += &row;
+        counts[label as usize] += 1;
+    }
+    for (mut row, &count) in centroids.rows_mut().into_iter().zip(&counts) {
+        row /= count.max(1) as f64;
+    }
+    let model = KMeansModel { centroids, labels: Vec::new(), inertia: 0.0, iterations: 0 };
+    let predicted: ndarray::Array1<usize> = model.predict(&points.to_owned());
+    predicted.iter().map(|&l| l as i32).collect()
+}
+
+/// Majority label of each song's neighbours (ties to the smaller label, noise included).
+fn majority_labels(neighbours: &[Vec<usize>], labels: &[i32]) -> Vec<i32> {
+    neighbours
+        .iter()
+        .map(|row| {
+            let mut votes: BTreeMap<i32, usize> = BTreeMap::new();
+            for &j in row {
+                *votes.entry(labels[j]).or_default() += 1;
+            }
+            votes.iter().fold((-1, 0), |best, (&l, &c)| if c > best.1 { (l, c) } else { best }).0
+        })
+        .collect()
+}
+
+/// What `timbral cluster` stored that placement needs.
+pub(crate) struct FittedState {
+    pub track_ids: Vec<String>,
+    pub scaler: Scaler,
+    pub pca_mean: ndarray::Array1<f64>,
+    /// `d x PC_SCORES` loadings.
+    pub loadings: Array2<f64>,
+    pub umap_2d: Array2<f64>,
+    pub umap_nd: Array2<f64>,
+    pub kmeans: Vec<i32>,
+    pub dbscan: Vec<i32>,
+    pub hdbscan: Vec<i32>,
+    pub settings: UmapSettings,
+}
+
+/// Names of the `scaler` columns holding the first PCA components' loadings.
+pub fn loading_columns() -> Vec<String> {
+    (1..=PC_SCORES).map(|c| format!("loading_{c}")).collect()
+}
+
+/// Names of the `umap_1..umap_n` columns present in `embedding`.
+fn nd_columns(embedding: &DataFrame) -> Vec<String> {
+    (1..).map(|c| format!("umap_{c}")).take_while(|n| embedding.column(n).is_ok()).collect()
+}
+
+fn labels(frame: &DataFrame, name: &str) -> Result<Vec<i32>> {
+    let table = Table::Clusters.name();
+    let column = frame.column(name).map_err(|_| Error::MissingColumn { table: table.into(), column: name.into() })?;
+    let values = column.i32().ctx(format!("table `{table}` column `{name}`"))?;
+    Ok(values.iter().map(|v| v.unwrap_or(-1)).collect())
+}
+
+fn read_fitted_state(workdir: &Workdir) -> Result<FittedState> {
+    let scaler_frame = workdir.read_table(Table::Scaler)?;
+    let table = Table::Scaler.name();
+    let features = matrix::strings(&scaler_frame, table, "feature")?;
+    let columns = |names: &[&str]| matrix::to_matrix(&scaler_frame, table, &names.iter().map(|n| n.to_string()).collect::<Vec<_>>());
+    let moments = columns(&["mean", "std", "pca_mean"])?;
+    let loadings = matrix::to_matrix(&scaler_frame, table, &loading_columns())?;
+    let scaler = Scaler { features, mean: moments.column(0).to_owned(), std: moments.column(1).to_owned() };
+
+    let embedding = workdir.read_table(Table::Embedding)?;
+    let table = Table::Embedding.name();
+    let track_ids = matrix::strings(&embedding, table, "track_id")?;
+    let umap_2d = matrix::to_matrix(&embedding, table, &["umap_x".to_string(), "umap_y".to_string()])?;
+    let umap_nd = matrix::to_matrix(&embedding, table, &nd_columns(&embedding))?;
+
+    // `clusters` in `embedding` order; rows of an interrupted placement (written to
+    // `clusters` but not yet to `embedding`) are left out here and placed again.
+    let clusters = workdir.read_table(Table::Clusters)?;
+    let cluster_ids = matrix::strings(&clusters, Table::Clusters.name(), "track_id")?;
+    let row_of: HashMap<&str, usize> = cluster_ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    let rows: Vec<usize> = track_ids
+        .iter()
+        .map(|id| {
+            row_of.get(id.as_str()).copied().ok_or_else(|| {
+                Error::Other(format!("song `{id}` of `embedding` has no `clusters` row; run `timbral cluster`"))
+            })
+        })
+        .collect::<Result<_>>()?;
+    let labels = |name: &str| -> Result<Vec<i32>> {
+        let all = labels(&clusters, name)?;
+        Ok(rows.iter().map(|&r| all[r]).collect())
+    };
+    let quality = workdir.read_table(Table::ClusterQuality)?;
+    let names = matrix::strings(&quality, Table::ClusterQuality.name(), "metric")?;
+    let values = matrix::to_matrix(&quality, Table::ClusterQuality.name(), &["value".to_string()])?;
+    let setting = |name: &str| {
+        names.iter().position(|n| n == name).map(|i| values[[i, 0]]).ok_or_else(|| Error::MissingColumn {
+            table: Table::ClusterQuality.name().into(),
+            column: format!("metric `{name}` (rerun `timbral cluster`)"),
+        })
+    };
+    Ok(FittedState {
+        track_ids,
+        pca_mean: moments.column(2).to_owned(),
+        loadings,
+        scaler,
+        umap_2d,
+        umap_nd,
+        kmeans: labels("kmeans")?,
+        dbscan: labels("dbscan")?,
+        hdbscan: labels("hdbscan")?,
+        settings: UmapSettings {
+            n_neighbors: setting("umap_n_neighbors")? as usize,
+            min_dist: setting("umap_min_dist")?,
+            metric: if setting("umap_metric_cosine")? > 0.5 { Metric::Cosine } else { Metric::Euclidean },
+            n_epochs: 0,
+        },
+    })
+}
+
+/// Rows of newly placed songs, in `features` order.
+struct Placed {
+    track_ids: Vec<String>,
+    pca_scores: Array2<f64>,
+    umap_2d: Array2<f64>,
+    umap_nd: Array2<f64>,
+    kmeans: Vec<i32>,
+    dbscan: Vec<i32>,
+    hdbscan: Vec<i32>,
+}
+
+/// Appends the placed rows to `clusters` and `embedding`, both sorted by track id.
+fn append_placed(workdir: &Workdir, placed: &Placed) -> Result<()> {
+    let mut embedding = workdir.read_table(Table::Embedding)?;
+    let added = tables::embedding_rows(&placed.track_ids, placed.pca_scores.view(), placed.umap_2d.view(), placed.umap_nd.view(), true)?;
+    embedding.vstack_mut_owned(added).ctx("appending to `embedding`")?;
+    let placed_ids = Series::new("placed".into(), &placed.track_ids);
+    let mut clusters = workdir
+        .scan_table(Table::Clusters)?
+        .filter(col("track_id").is_in(lit(placed_ids).implode(false), false).not())
+        .collect()
+        .ctx("reading `clusters`")?;
+    let added = tables::cluster_rows(&placed.track_ids, &placed.kmeans, &placed.dbscan, &placed.hdbscan)?;
+    clusters.vstack_mut_owned(added).ctx("appending to `clusters`")?;
+    // `clusters` first: see `read_fitted_state` for a run killed in between.
+    for (table, frame) in [(Table::Clusters, clusters), (Table::Embedding, embedding)] {
+        let mut sorted = frame.sort(["track_id"], SortMultipleOptions::default()).ctx(format!("sorting `{}`", table.name()))?;
+        workdir.write_table(table, &mut sorted)?;
+    }
+    Ok(())
+}
