@@ -242,7 +242,7 @@ def main():
     r.add_argument("--metric", default="euclidean")
     r.add_argument("--kmeans-runs", type=int, default=3)
     r.add_argument("--min-samples", type=int, default=5)
-    r.add_argument("--min-cluster-size", type=int, default=15)
+    r.add_argument("--min-cluster-size", type=int, default=5)  # timbral cluster --min-cluster-size
     c = sub.add_parser("compare")
     c.add_argument("--python", required=True)
     c.add_argument("--labels", required=True)

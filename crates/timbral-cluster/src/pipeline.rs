@@ -37,7 +37,8 @@ pub struct ClusterOutput {
     pub hdbscan_labels: Vec<i32>,
     /// `(metric, value)` rows of `cluster_quality`, in a fixed order.
     pub quality: Vec<(&'static str, f64)>,
-    /// Wall-clock seconds per step, in execution order.
+    /// Seconds per step, in execution order. `hdbscan` runs beside `quality` and `stability`,
+    /// so those three overlap; `total` (added by [`run`]) is the wall time.
     pub timings: Vec<(&'static str, f64)>,
     /// The n-D embedding as a model that new songs can be placed into.
     pub model_nd: UmapModel,
@@ -69,6 +70,13 @@ struct Stopwatch {
 impl Stopwatch {
     fn new() -> Self {
         Stopwatch { last: Instant::now(), laps: Vec::new() }
+    }
+
+    /// Records a step that ran beside others with its own duration, and restarts the lap.
+    fn record(&mut self, step: &'static str, seconds: f64) {
+        tracing::debug!(step, seconds, "cluster step done");
+        self.laps.push((step, seconds));
+        self.last = Instant::now();
     }
 
     fn lap(&mut self, step: &'static str) {
@@ -120,6 +128,13 @@ pub fn run(workdir: &Workdir, params: &ClusterParams) -> Result<ClusterSummary> 
         warnings: out.warnings,
         timings: out.timings,
     })
+}
+
+/// Runs `f` and returns its result with the seconds it took.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let started = Instant::now();
+    let out = f();
+    (out, started.elapsed().as_secs_f64())
 }
 
 /// The whole computation on an in-memory matrix (rows are songs), without any I/O.
@@ -195,48 +210,61 @@ pub fn cluster_matrix(
 
     let dbscan = density::dbscan_at_knee(umap_2d.view(), params.dbscan_min_samples);
     clock.lap("dbscan");
-    let hdbscan_labels = density::hdbscan(umap_nd.view(), params.hdbscan_min_cluster_size);
-    clock.lap("hdbscan");
     bar.inc(1);
 
+    // HDBSCAN is single-threaded, so it runs beside the quality metrics and the stability
+    // refits, which keep the other cores busy; each reports its own duration.
     let quality_k = QUALITY_K.min(n - 1);
-    let embedded_knn = metrics::self_knn(umap_2d.view(), quality_k);
-    let trust = metrics::trustworthiness(prepared.view(), &knn_indices, &embedded_knn, quality_k);
-    let preserved = metrics::neighbours_preserved(&knn_indices, &embedded_knn, quality_k);
-    clock.lap("quality");
-    bar.inc(1);
-
     let seeds: Vec<u64> = (1..params.stability_seeds as u64).map(|i| params.seed.wrapping_add(i)).collect();
+    let ((hdbscan_labels, hdbscan_seconds), rest) = rayon::join(
+        || timed(|| density::hdbscan(umap_nd.view(), params.hdbscan_min_cluster_size)),
+        || -> Result<_> {
+            let (quality, quality_seconds) = timed(|| {
+                let embedded_knn = metrics::self_knn(umap_2d.view(), quality_k);
+                (
+                    metrics::trustworthiness(prepared.view(), &knn_indices, &embedded_knn, quality_k),
+                    metrics::neighbours_preserved(&knn_indices, &embedded_knn, quality_k),
+                )
+            });
+            let (reruns, stability_seconds) = timed(|| -> Result<_> {
+                // UMAP is parallel inside; DBSCAN and HDBSCAN are not, so all seeds' density
+                // clusterings run at once after the embeddings.
+                let mut embeddings = Vec::with_capacity(seeds.len());
+                for &seed in &seeds {
+                    embeddings.push((embed(2, seed)?, embed(params.umap_dims, seed)?));
+                }
+                let density: Vec<(Vec<i32>, Vec<i32>)> = embeddings
+                    .par_iter()
+                    .map(|(map_2d, map_nd)| {
+                        rayon::join(
+                            || density::dbscan_at_knee(map_2d.view(), params.dbscan_min_samples).labels,
+                            || density::hdbscan(map_nd.view(), params.hdbscan_min_cluster_size),
+                        )
+                    })
+                    .collect();
+                let kmeans_labels = seeds
+                    .par_iter()
+                    .map(|&seed| kmeans::kmeans_labels(standardised.view(), kmeans.chosen_k, params.kmeans_runs, seed))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((density, kmeans_labels))
+            });
+            Ok((quality, quality_seconds, reruns?, stability_seconds))
+        },
+    );
+    let ((trust, preserved), quality_seconds, (density_reruns, kmeans_reruns), stability_seconds) = rest?;
+    clock.record("hdbscan", hdbscan_seconds);
+    clock.record("quality", quality_seconds);
+    clock.record("stability", stability_seconds);
+    bar.inc(2);
+
     let mut kmeans_runs = vec![kmeans.labels.iter().map(|&l| l as i32).collect::<Vec<i32>>()];
+    kmeans_runs.extend(kmeans_reruns.into_iter().map(|labels| labels.into_iter().map(|l| l as i32).collect()));
     let mut dbscan_runs = vec![dbscan.labels.clone()];
     let mut hdbscan_runs = vec![hdbscan_labels.clone()];
-    // UMAP is parallel inside; DBSCAN and HDBSCAN are not, so all seeds' density clusterings
-    // run at once after the embeddings.
-    let mut embeddings = Vec::with_capacity(seeds.len());
-    for &seed in &seeds {
-        embeddings.push((embed(2, seed)?, embed(params.umap_dims, seed)?));
-    }
-    let density_runs: Vec<(Vec<i32>, Vec<i32>)> = embeddings
-        .par_iter()
-        .map(|(map_2d, map_nd)| {
-            rayon::join(
-                || density::dbscan_at_knee(map_2d.view(), params.dbscan_min_samples).labels,
-                || density::hdbscan(map_nd.view(), params.hdbscan_min_cluster_size),
-            )
-        })
-        .collect();
-    for (dbscan_labels, hdbscan_run) in density_runs {
+    for (dbscan_labels, hdbscan_run) in density_reruns {
         dbscan_runs.push(dbscan_labels);
         hdbscan_runs.push(hdbscan_run);
     }
-    for labels in seeds
-        .par_iter()
-        .map(|&seed| kmeans::kmeans_labels(standardised.view(), kmeans.chosen_k, params.kmeans_runs, seed))
-        .collect::<Result<Vec<_>>>()?
-    {
-        kmeans_runs.push(labels.into_iter().map(|l| l as i32).collect());
-    }
-    clock.lap("stability");
     bar.finish_and_clear();
 
     let quality = vec![
