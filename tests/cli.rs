@@ -73,6 +73,9 @@ fn run_on_an_empty_dir_uses_the_sample_and_writes_everything() {
     let csv = ok(&timbral(dir.path(), &["sql", query, "--format", "csv"]));
     assert_eq!(csv.lines().next(), Some("artist_name,n"));
     assert_eq!(csv.lines().count(), 6);
+    let saved = dir.path().join("top.parquet");
+    ok(&timbral(dir.path(), &["sql", query, "--output", saved.to_str().unwrap()]));
+    assert_eq!(read(&saved).height(), 5, "--output FILE.parquet writes Parquet");
     let bad = timbral(dir.path(), &["sql", "SELEC nonsense"]);
     assert!(!bad.status.success());
     assert!(!bad.stderr.is_empty());

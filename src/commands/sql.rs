@@ -22,9 +22,9 @@ pub enum Format {
 pub struct Args {
     /// The query; without it an interactive prompt opens.
     pub query: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format [default: from the --output extension (.csv, .json, .parquet), else table].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Write the result to FILE instead of standard output (required for parquet).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -78,12 +78,27 @@ fn run_query(sql: &mut SQLContext, query: &str) -> anyhow::Result<DataFrame> {
     Ok(frame)
 }
 
+/// The format asked for, or the one the output file's extension names.
+fn format(args: &Args) -> Format {
+    let by_extension = || {
+        let extension = args.output.as_ref()?.extension()?.to_str()?.to_ascii_lowercase();
+        match extension.as_str() {
+            "csv" => Some(Format::Csv),
+            "json" => Some(Format::Json),
+            "parquet" => Some(Format::Parquet),
+            _ => None,
+        }
+    };
+    args.format.or_else(by_extension).unwrap_or(Format::Table)
+}
+
 fn emit(result: &mut DataFrame, args: &Args) -> anyhow::Result<()> {
-    if args.format == Format::Parquet && args.output.is_none() {
+    let format = format(args);
+    if format == Format::Parquet && args.output.is_none() {
         bail!("--format parquet needs --output FILE");
     }
     let mut bytes = Vec::new();
-    match args.format {
+    match format {
         Format::Table => {
             let shown = result.head(Some(args.max_rows));
             writeln!(bytes, "{}", render_table(&shown))?;
