@@ -23,11 +23,10 @@ fn main() {
     for line in text.lines() {
         if let Some(n) = line.strip_prefix("name = ") {
             name = Some(n.trim_matches('"'));
-        } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name.take()) {
-            if CRATES.contains(&n) && !found.iter().any(|(f, _): &(String, String)| f == n) {
+        } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name.take())
+            && CRATES.contains(&n) && !found.iter().any(|(f, _): &(String, String)| f == n) {
                 found.push((n.to_string(), v.trim_matches('"').to_string()));
             }
-        }
     }
     found.sort_by_key(|(n, _)| CRATES.iter().position(|c| c == n));
     let list: Vec<String> = found.iter().map(|(n, v)| format!("{n} {v}")).collect();

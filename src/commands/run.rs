@@ -35,12 +35,15 @@ const SAMPLE: [(Table, &[u8]); 3] = [
     (Table::Segments, include_bytes!("../../data/sample/segments.parquet")),
 ];
 
+/// What a stage does once its inputs are ready.
+type StageAction = Box<dyn Fn(&Context) -> anyhow::Result<()>>;
+
 struct Stage {
     name: &'static str,
     inputs: Vec<Table>,
     outputs: Vec<PathBuf>,
     params: String,
-    action: Box<dyn Fn(&Context) -> anyhow::Result<()>>,
+    action: StageAction,
 }
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {

@@ -100,7 +100,7 @@ pub fn run(workdir: &Workdir, params: &ClusterParams) -> Result<ClusterSummary> 
     let mut out = cluster_matrix(input.track_ids, input.feature_names, input.data.view(), params)?;
     out.timings.insert(0, ("load", load_seconds));
     let write_started = Instant::now();
-    let writes: [(Table, fn(&ClusterOutput) -> Result<polars::prelude::DataFrame>); 7] = [
+    let writes: [(Table, FrameBuilder); 7] = [
         (Table::Scaler, tables::scaler_frame),
         (Table::Pca, tables::pca_frame),
         (Table::Embedding, tables::embedding_frame),
@@ -129,6 +129,9 @@ pub fn run(workdir: &Workdir, params: &ClusterParams) -> Result<ClusterSummary> 
         timings: out.timings,
     })
 }
+
+/// Builds one output table from the stage's results.
+type FrameBuilder = fn(&ClusterOutput) -> Result<polars::prelude::DataFrame>;
 
 /// Runs `f` and returns its result with the seconds it took.
 fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {

@@ -64,13 +64,15 @@ pub fn fit(
         .map(|r| r[..k.min(r.len())].iter().map(|&v| v as f32).collect())
         .collect();
     let data: Vec<f32> = prepared.iter().map(|&v| v as f32).collect();
-    let mut params = UmapParams::<f32>::default();
-    params.n_dim = dims;
-    params.k = k;
-    params.optimiser = "adam_parallel".to_string();
-    params.initialisation = "spectral".to_string();
+    let mut params = UmapParams::<f32> {
+        n_dim: dims,
+        k,
+        optimiser: "adam_parallel".to_string(),
+        initialisation: "spectral".to_string(),
+        optim_params: settings.optim_params(),
+        ..Default::default()
+    };
     params.nn_params.dist_metric = settings.metric.name().to_string();
-    params.optim_params = settings.optim_params();
     let columns = umap((&data[..], n, d), Some((indices, distances)), &params, seed as usize, 0)
         .map_err(|e| Error::Other(format!("UMAP ({dims}-D, {n} songs) failed: {e}")))?;
     let mut out = Array2::zeros((n, dims));

@@ -23,11 +23,11 @@ fn blobs(blobs: usize, per_blob: usize, dims: usize, seed: u64) -> (Array2<f64>,
     let centres: Vec<Vec<f64>> = (0..blobs).map(|_| (0..dims).map(|_| 6.0 * gauss()).collect()).collect();
     let mut data = Array2::zeros((blobs * per_blob, dims));
     let mut truth = Vec::new();
-    for b in 0..blobs {
+    for (b, centre) in centres.iter().enumerate() {
         for p in 0..per_blob {
             let row = b * per_blob + p;
-            for d in 0..dims {
-                data[[row, d]] = centres[b][d] + gauss();
+            for (d, &c) in centre.iter().enumerate() {
+                data[[row, d]] = c + gauss();
             }
             truth.push(b as i32);
         }

@@ -89,7 +89,7 @@ fn sampled_silhouette_is_close_to_the_exact_one() {
     let points = read_csv("scores_points.csv");
     let labels = read_csv("scores_labels.csv");
     let truth: Vec<usize> = labels.column(0).iter().map(|&v| v as usize).collect();
-    let exact = metrics::silhouettes(points.view(), &[truth.clone()], usize::MAX, 0)[0];
+    let exact = metrics::silhouettes(points.view(), std::slice::from_ref(&truth), usize::MAX, 0)[0];
     let sampled = metrics::silhouettes(points.view(), &[truth], 150, 7)[0];
     assert!(sampled != exact && (sampled - exact).abs() < 0.05, "{sampled} vs {exact}");
 }

@@ -58,8 +58,8 @@ impl Catalogue {
         };
         let tracks = read().map_err(|e| e.to_string())?;
         let mut artist_names: HashMap<String, String> = HashMap::new();
-        if let Ok(artists) = inputs.get(Table::Artists) {
-            if let (Ok(ids), Ok(names)) = (
+        if let Ok(artists) = inputs.get(Table::Artists)
+            && let (Ok(ids), Ok(names)) = (
                 strs(artists, Table::Artists, "artist_id"),
                 strs(artists, Table::Artists, "artist_name"),
             ) {
@@ -69,7 +69,6 @@ impl Catalogue {
                     }
                 }
             }
-        }
         for track in &tracks {
             artist_names
                 .entry(track.artist_id.clone())

@@ -67,7 +67,7 @@ impl MetadataOverrides {
             table: table.clone(),
             column: "path".into(),
         })?;
-        let [artist, title, album, genre] = OVERRIDE_COLUMNS.map(|name| column(name));
+        let [artist, title, album, genre] = OVERRIDE_COLUMNS.map(column);
         let (artist, title, album, genre) = (artist?, title?, album?, genre?);
         let cell = |values: &Option<Vec<Option<String>>>, row: usize| {
             values

@@ -216,7 +216,7 @@ pub fn format_tick(v: f64) -> String {
     let a = v.abs();
     if a == 0.0 {
         "0".to_string()
-    } else if a >= 10_000.0 || a < 0.001 {
+    } else if !(0.001..10_000.0).contains(&a) {
         format!("{v:.1e}")
     } else if a >= 100.0 {
         format!("{v:.0}")

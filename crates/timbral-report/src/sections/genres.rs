@@ -137,11 +137,10 @@ fn cluster_heatmap(ctx: &Ctx, figures: &mut Figures, s: &mut Section, ranking: &
     let col_of: HashMap<i64, usize> = cluster_ids.iter().enumerate().map(|(j, &c)| (c, j)).collect();
     let mut values = vec![vec![Some(0.0); cluster_ids.len()]; rows.len()];
     for i in 0..genres.len() {
-        if let (Some(g), Some(c), Some(v)) = (&genres[i], clusters[i], shares[i]) {
-            if let (Some(&r), Some(&k)) = (row_of.get(g.as_str()), col_of.get(&c)) {
+        if let (Some(g), Some(c), Some(v)) = (&genres[i], clusters[i], shares[i])
+            && let (Some(&r), Some(&k)) = (row_of.get(g.as_str()), col_of.get(&c)) {
                 values[r][k] = Some(v);
             }
-        }
     }
     let matrix = Matrix {
         rows,

@@ -39,11 +39,10 @@ pub fn build(ctx: &Ctx, figures: &mut Figures) -> Result<Section> {
 /// number of distinct K-Means labels in `clusters`.
 fn chosen_k(ctx: &Ctx, frame: &polars::prelude::DataFrame, ks: &[Option<f64>]) -> Option<f64> {
     for flag in ["chosen", "selected"] {
-        if let Ok(flags) = bools(frame, Table::ModelSelection, flag) {
-            if let Some(i) = flags.iter().position(|f| *f == Some(true)) {
+        if let Ok(flags) = bools(frame, Table::ModelSelection, flag)
+            && let Some(i) = flags.iter().position(|f| *f == Some(true)) {
                 return ks[i];
             }
-        }
     }
     let labels = cluster_labels(&ctx.inputs, "kmeans").ok()?;
     let distinct: BTreeSet<i64> = labels.values().copied().filter(|&l| l >= 0).collect();
