@@ -8,6 +8,9 @@ use timbral_core::contract::AUDIO_FEATURE_COLUMNS;
 use timbral_core::{Table, Workdir};
 use timbral_ingest::features_csv::ingest_features_csv;
 
+mod common;
+use common::assert_reingest_identical;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/csv").join(name)
 }
@@ -89,16 +92,9 @@ fn tidytuesday_spotify_songs_with_playlist_genres() {
 
 #[test]
 fn ingesting_twice_gives_identical_tables() {
-    let dir = tempfile::tempdir().unwrap();
-    let wd = Workdir::new(dir.path());
-    ingest_features_csv(&wd, &fixture("SpotifyFeatures.csv")).unwrap();
-    let tables = [Table::Tracks, Table::Artists, Table::AudioFeatures];
-    let first: Vec<Vec<u8>> = tables.iter().map(|t| std::fs::read(wd.table_path(*t)).unwrap()).collect();
-    ingest_features_csv(&wd, &fixture("SpotifyFeatures.csv")).unwrap();
-    for (t, bytes) in tables.iter().zip(&first) {
-        assert_eq!(&std::fs::read(wd.table_path(*t)).unwrap(), bytes, "{}", t.name());
-    }
-    assert_eq!(wd.read_table(Table::IngestErrors).unwrap().height(), 2);
+    assert_reingest_identical(&[Table::Tracks, Table::Artists, Table::AudioFeatures], 2, |wd| {
+        ingest_features_csv(wd, &fixture("SpotifyFeatures.csv")).unwrap();
+    });
 }
 
 #[test]

@@ -8,7 +8,7 @@ use timbral_core::{Table, Workdir};
 use timbral_ingest::msd::{DEFAULT_TERM_WEIGHT_MIN, MsdParams, ingest_msd};
 
 mod common;
-use common::{assert_error_rows, assert_segments_equal, f64s, list, read_csv, strs};
+use common::{assert_error_rows, assert_reingest_identical, assert_segments_equal, f64s, list, read_csv, strs};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/msd")
@@ -67,16 +67,9 @@ fn per_track_files_become_the_expected_contract_tables() {
 
 #[test]
 fn ingesting_twice_gives_identical_tables() {
-    let dir = tempfile::tempdir().unwrap();
-    let wd = Workdir::new(dir.path());
-    let tables = [Table::Tracks, Table::Artists, Table::Segments, Table::Sections];
-    ingest_msd(&wd, &params()).unwrap();
-    let first: Vec<Vec<u8>> = tables.iter().map(|t| std::fs::read(wd.table_path(*t)).unwrap()).collect();
-    ingest_msd(&wd, &params()).unwrap();
-    for (t, bytes) in tables.iter().zip(&first) {
-        assert_eq!(&std::fs::read(wd.table_path(*t)).unwrap(), bytes, "{} changed", t.name());
-    }
-    assert_eq!(wd.read_table(Table::IngestErrors).unwrap().height(), 3);
+    assert_reingest_identical(&[Table::Tracks, Table::Artists, Table::Segments, Table::Sections], 3, |wd| {
+        ingest_msd(wd, &params()).unwrap();
+    });
 }
 
 #[test]

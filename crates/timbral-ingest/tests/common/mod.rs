@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use polars::prelude::*;
+use timbral_core::{Table, Workdir};
 
 /// A committed CSV of expected values, with a header.
 pub fn read_csv(path: &Path) -> DataFrame {
@@ -53,4 +54,18 @@ pub fn assert_error_rows(errors: &DataFrame, expect: &[(&str, &str)]) {
         assert!(location.ends_with(file), "{location} vs {file}");
         assert!(error.contains(message), "{file}: `{error}` lacks `{message}`");
     }
+}
+
+/// Runs `ingest` twice into a fresh workdir and asserts that `tables` are byte-identical after
+/// both runs and that the rerun replaced, not added, its `ingest_errors` rows.
+pub fn assert_reingest_identical(tables: &[Table], errors: usize, ingest: impl Fn(&Workdir)) {
+    let dir = tempfile::tempdir().unwrap();
+    let wd = Workdir::new(dir.path());
+    ingest(&wd);
+    let first: Vec<Vec<u8>> = tables.iter().map(|t| std::fs::read(wd.table_path(*t)).unwrap()).collect();
+    ingest(&wd);
+    for (t, bytes) in tables.iter().zip(&first) {
+        assert_eq!(&std::fs::read(wd.table_path(*t)).unwrap(), bytes, "{} changed", t.name());
+    }
+    assert_eq!(wd.read_table(Table::IngestErrors).unwrap().height(), errors);
 }
