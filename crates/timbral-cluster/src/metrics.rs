@@ -115,7 +115,7 @@ pub fn silhouettes(
 }
 
 /// Cluster centroids (`k x d`) and sizes for labels `0..k`.
-fn centroids(data: ArrayView2<f64>, labels: &[usize]) -> (Array2<f64>, Vec<usize>) {
+pub(crate) fn centroids(data: ArrayView2<f64>, labels: &[usize]) -> (Array2<f64>, Vec<usize>) {
     let k = labels.iter().copied().max().map_or(0, |m| m + 1);
     let mut sums = Array2::<f64>::zeros((k, data.ncols()));
     let mut sizes = vec![0usize; k];

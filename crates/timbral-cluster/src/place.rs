@@ -27,6 +27,7 @@ use timbral_core::{Error, Result, Table, Workdir, matrix};
 use crate::distance::knn;
 use crate::hyperparams::Metric;
 use crate::kmeans::KMeansModel;
+use crate::metrics;
 use crate::pipeline::PC_SCORES;
 use crate::scaler::Scaler;
 use crate::tables;
@@ -47,19 +48,11 @@ pub fn place_new(workdir: &Workdir, seed: u64) -> Result<PlaceSummary> {
     let features = workdir.read_table(Table::Features)?;
     let ids = matrix::strings(&features, Table::Features.name(), "track_id")?;
     let data = matrix::to_matrix(&features, Table::Features.name(), &stored.scaler.features)?;
-    let row_of: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-
-    let fitted_rows: Vec<usize> = stored
-        .track_ids
-        .iter()
-        .map(|id| {
-            row_of.get(id.as_str()).copied().ok_or_else(|| Error::InvalidValue {
-                table: Table::Features.name().into(),
-                column: "track_id".into(),
-                why: format!("song `{id}` of `embedding` is no longer in `features`; run `timbral cluster` to refit"),
-            })
-        })
-        .collect::<Result<_>>()?;
+    let fitted_rows = rows_of(&ids, &stored.track_ids, |id| Error::InvalidValue {
+        table: Table::Features.name().into(),
+        column: "track_id".into(),
+        why: format!("song `{id}` of `embedding` is no longer in `features`; run `timbral cluster` to refit"),
+    })?;
     let fitted: HashSet<&str> = stored.track_ids.iter().map(String::as_str).collect();
     let new_rows: Vec<usize> = (0..ids.len()).filter(|&i| !fitted.contains(ids[i].as_str())).collect();
     let existing = fitted_rows.len();
@@ -104,20 +97,17 @@ fn first_non_finite(data: ArrayView2<f64>) -> Option<(usize, usize)> {
 
 /// Labels of the nearest K-Means centroid; centroids are the means of the fitted clusters.
 fn nearest_centroid(reference: ArrayView2<f64>, labels: &[i32], points: ArrayView2<f64>) -> Vec<i32> {
-    let k = labels.iter().copied().max().map_or(0, |m| m + 1).max(0) as usize;
-    let mut centroids = Array2::<f64>::zeros((k, reference.ncols()));
-    let mut counts = vec![0usize; k];
-    for (row, &label) in reference.rows().into_iter().zip(labels) {
-        let mut target = centroids.row_mut(label as usize);
-        target += &row;
-        counts[label as usize] += 1;
-    }
-    for (mut row, &count) in centroids.rows_mut().into_iter().zip(&counts) {
-        row /= count.max(1) as f64;
-    }
+    let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
+    let (centroids, _) = metrics::centroids(reference, &labels);
     let model = KMeansModel { centroids, labels: Vec::new(), inertia: 0.0, iterations: 0 };
     let predicted: ndarray::Array1<usize> = model.predict(&points.to_owned());
     predicted.iter().map(|&l| l as i32).collect()
+}
+
+/// Row of each of `wanted` in `ids`; `missing` explains an id that is not there.
+fn rows_of(ids: &[String], wanted: &[String], missing: impl Fn(&str) -> Error) -> Result<Vec<usize>> {
+    let row_of: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    wanted.iter().map(|id| row_of.get(id.as_str()).copied().ok_or_else(|| missing(id))).collect()
 }
 
 /// Majority label of each song's neighbours (ties to the smaller label, noise included).
@@ -135,7 +125,7 @@ fn majority_labels(neighbours: &[Vec<usize>], labels: &[i32]) -> Vec<i32> {
 }
 
 /// What `timbral cluster` stored that placement needs.
-pub(crate) struct FittedState {
+struct FittedState {
     pub track_ids: Vec<String>,
     pub scaler: Scaler,
     pub pca_mean: ndarray::Array1<f64>,
@@ -185,15 +175,9 @@ fn read_fitted_state(workdir: &Workdir) -> Result<FittedState> {
     // `clusters` but not yet to `embedding`) are left out here and placed again.
     let clusters = workdir.read_table(Table::Clusters)?;
     let cluster_ids = matrix::strings(&clusters, Table::Clusters.name(), "track_id")?;
-    let row_of: HashMap<&str, usize> = cluster_ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-    let rows: Vec<usize> = track_ids
-        .iter()
-        .map(|id| {
-            row_of.get(id.as_str()).copied().ok_or_else(|| {
-                Error::Other(format!("song `{id}` of `embedding` has no `clusters` row; run `timbral cluster`"))
-            })
-        })
-        .collect::<Result<_>>()?;
+    let rows = rows_of(&cluster_ids, &track_ids, |id| {
+        Error::Other(format!("song `{id}` of `embedding` has no `clusters` row; run `timbral cluster`"))
+    })?;
     let labels = |name: &str| -> Result<Vec<i32>> {
         let all = labels(&clusters, name)?;
         Ok(rows.iter().map(|&r| all[r]).collect())

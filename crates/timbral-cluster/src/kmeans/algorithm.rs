@@ -111,7 +111,7 @@ fn kmeans_plus_plus(data: ArrayView2<f64>, norms: &[f64], k: usize, rng: &mut Ch
                 cumulative.partition_point(|&c| c < target).min(n - 1)
             })
             .collect();
-        let (candidate, distances) = candidates
+        let (candidate, distances, _) = candidates
             .par_iter()
             .map(|&c| {
                 let d: Vec<f64> = squared_distances_to(data, norms, c)
@@ -119,11 +119,12 @@ fn kmeans_plus_plus(data: ArrayView2<f64>, norms: &[f64], k: usize, rng: &mut Ch
                     .zip(&closest)
                     .map(|(a, &b)| a.min(b))
                     .collect();
-                (c, d)
+                let potential: f64 = d.iter().sum();
+                (c, d, potential)
             })
             .collect::<Vec<_>>()
             .into_iter()
-            .min_by(|a, b| a.1.iter().sum::<f64>().total_cmp(&b.1.iter().sum::<f64>()))
+            .min_by(|a, b| a.2.total_cmp(&b.2))
             .expect("at least two trials");
         chosen.push(candidate);
         closest = distances;
@@ -182,13 +183,16 @@ fn update(data: ArrayView2<f64>, labels: &[usize], distances: &[f64], k: usize) 
         sums += &s;
         counts.iter_mut().zip(c).for_each(|(a, b)| *a += b);
     }
-    let mut far: Vec<usize> = (0..data.nrows()).collect();
-    far.sort_by(|&a, &b| distances[b].total_cmp(&distances[a]).then(a.cmp(&b)));
-    let mut far = far.into_iter();
+    // Farthest points first, sorted only in the rare iteration that has an empty cluster.
+    let mut far = counts.contains(&0).then(|| {
+        let mut order: Vec<usize> = (0..data.nrows()).collect();
+        order.sort_by(|&a, &b| distances[b].total_cmp(&distances[a]).then(a.cmp(&b)));
+        order.into_iter()
+    });
     for (c, mut row) in sums.rows_mut().into_iter().enumerate() {
         if counts[c] > 0 {
             row /= counts[c] as f64;
-        } else if let Some(point) = far.next() {
+        } else if let Some(point) = far.as_mut().and_then(Iterator::next) {
             row.assign(&data.row(point));
         }
     }

@@ -14,12 +14,6 @@ pub struct KMeansValidParams {
     pub(crate) seed: u64,
 }
 
-impl KMeansValidParams {
-    pub fn k(&self) -> usize {
-        self.k
-    }
-}
-
 /// K-Means with k-means++ seeding and Lloyd iterations. Defaults follow scikit-learn:
 /// 300 iterations at most, tolerance 1e-4 relative to the mean feature variance.
 #[derive(Debug, Clone, PartialEq)]

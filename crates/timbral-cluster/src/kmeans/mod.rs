@@ -48,7 +48,7 @@ pub fn kmeans_labels(data: ArrayView2<f64>, k: usize, runs: usize, seed: u64) ->
 
 /// Fits K-Means for each k in `k_min..=k_max` (in parallel); labelings in k order.
 pub fn fit_range(data: ArrayView2<f64>, k_min: usize, k_max: usize, runs: usize, seed: u64) -> Result<Vec<Vec<usize>>> {
-    (k_min..=k_max).collect::<Vec<_>>().par_iter().map(|&k| kmeans_labels(data, k, runs, seed)).collect()
+    (k_min..=k_max).into_par_iter().map(|k| kmeans_labels(data, k, runs, seed)).collect()
 }
 
 /// Scores the labelings of [`fit_range`] (given their silhouettes) and picks k by silhouette.
@@ -69,5 +69,6 @@ pub fn select(data: ArrayView2<f64>, k_min: usize, labelings: Vec<Vec<usize>>, s
         .iter()
         .enumerate()
         .fold(0, |best, (i, s)| if s.silhouette > scores[best].silhouette { i } else { best });
-    KMeansSelection { chosen_k: scores[best].k, labels: labelings[best].clone(), scores }
+    let labels = labelings.into_iter().nth(best).expect("one labeling per score");
+    KMeansSelection { chosen_k: scores[best].k, labels, scores }
 }

@@ -192,10 +192,9 @@ fn read_segments(file: &File, duration: f64) -> std::result::Result<Vec<SegmentR
     let row12 = |values: &[f64], i: usize| std::array::from_fn(|j| values[i * 12 + j] as f32);
     Ok((0..n)
         .map(|i| {
-            let end = start.get(i + 1).copied().unwrap_or(duration.max(start[i]));
             SegmentRecord {
                 start: start[i],
-                duration: end - start[i],
+                duration: span(&start, i, duration),
                 confidence: confidence[i],
                 loudness_start: loudness_start[i],
                 loudness_max: loudness_max[i],
@@ -206,6 +205,11 @@ fn read_segments(file: &File, duration: f64) -> std::result::Result<Vec<SegmentR
             }
         })
         .collect())
+}
+
+/// From `starts[i]` to the next start, or to the track's end for the last.
+fn span(starts: &[f64], i: usize, track_duration: f64) -> f64 {
+    starts.get(i + 1).copied().unwrap_or(track_duration.max(starts[i])) - starts[i]
 }
 
 /// Sections where the file has them; their duration runs to the next section's start.
@@ -221,7 +225,7 @@ fn read_sections(file: &File, duration: f64) -> std::result::Result<Vec<SectionR
     Ok((0..n)
         .map(|i| SectionRecord {
             start: start[i],
-            duration: start.get(i + 1).copied().unwrap_or(duration.max(start[i])) - start[i],
+            duration: span(&start, i, duration),
             confidence: confidence.as_ref().map(|c| c[i]),
             ..SectionRecord::default()
         })
