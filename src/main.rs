@@ -39,7 +39,7 @@ enum Command {
     /// Standardise, reduce (PCA, UMAP) and cluster (K-Means, DBSCAN, HDBSCAN).
     Cluster(commands::cluster::Args),
     /// Place songs added since the last `cluster` into its maps and clusters, without refitting.
-    Place,
+    Place(commands::cluster::PlaceArgs),
     /// Genre density, artist cohesion, artist similarity and recommendations.
     Similarity(commands::similarity::Args),
     /// Print the songs nearest to one song.
@@ -65,7 +65,7 @@ fn main() -> ExitCode {
         Command::Synth(args) => commands::synth::execute(&ctx, args),
         Command::Features(args) => commands::features::execute(&ctx, args),
         Command::Cluster(args) => commands::cluster::execute(&ctx, args),
-        Command::Place => commands::cluster::place(&ctx),
+        Command::Place(args) => commands::cluster::place(&ctx, args),
         Command::Similarity(args) => commands::similarity::execute(&ctx, args),
         Command::Recommend(args) => commands::recommend::execute(&ctx, args),
         Command::Artists(args) => commands::artists::execute(&ctx, args),

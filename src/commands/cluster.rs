@@ -2,7 +2,7 @@
 
 use timbral_cluster::{ClusterParams, FeatureSet, Metric};
 
-use super::Context;
+use super::{Context, KnnArg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SetArg {
@@ -51,6 +51,16 @@ pub struct Args {
     /// Seeds for the stability ARI (1 turns the check off and skips its extra UMAP fits).
     #[arg(long, default_value_t = 3)]
     pub stability_seeds: usize,
+    /// How the kNN graph is searched.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub knn: KnnArg,
+    /// Above this many songs HDBSCAN is fitted on a seeded sample of this many; the others
+    /// take the majority label of their nearest fitted songs.
+    #[arg(long, default_value_t = 100_000)]
+    pub hdbscan_max_fit: usize,
+    /// Above this many songs the stability refits run on a seeded sample of this many.
+    #[arg(long, default_value_t = 20_000)]
+    pub stability_max_songs: usize,
     /// Print the seconds each step took (`timing <step> <seconds>` lines).
     #[arg(long)]
     pub timings: bool,
@@ -71,7 +81,10 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             MetricArg::Cosine => Metric::Cosine,
         })
         .hdbscan_min_cluster_size(args.min_cluster_size)
-        .stability_seeds(args.stability_seeds);
+        .stability_seeds(args.stability_seeds)
+        .knn(args.knn.into())
+        .hdbscan_max_fit(args.hdbscan_max_fit)
+        .stability_max_songs(args.stability_max_songs);
     let summary = timbral_cluster::run(&ctx.workdir, &params)?;
     if args.timings {
         for (step, seconds) in &summary.timings {
@@ -97,9 +110,16 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlaceArgs {
+    /// How neighbours among the fitted songs are searched.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub knn: KnnArg,
+}
+
 /// `timbral place`: extends the last fit with the songs `features` gained since.
-pub fn place(ctx: &Context) -> anyhow::Result<()> {
-    let summary = timbral_cluster::place_new(&ctx.workdir, ctx.seed)?;
+pub fn place(ctx: &Context, args: &PlaceArgs) -> anyhow::Result<()> {
+    let summary = timbral_cluster::place_new(&ctx.workdir, args.knn.into(), ctx.seed)?;
     if !ctx.quiet {
         println!(
             "place: {} new song(s) placed beside {} fitted; rerun `timbral similarity` to recommend them",

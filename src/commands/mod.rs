@@ -16,6 +16,28 @@ pub mod synth;
 
 use clap::{Args as ClapArgs, FromArgMatches};
 use timbral_core::Workdir;
+use timbral_core::neighbors::KnnMethod;
+
+/// `--knn`: how nearest neighbours are searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KnnArg {
+    /// Exact up to 20,000 songs (20,000^2 distance pairs), NN-descent above.
+    Auto,
+    /// Always exact (quadratic in songs).
+    Exact,
+    /// Always NN-descent (approximate; recall@15 >= 0.95 measured).
+    Approx,
+}
+
+impl From<KnnArg> for KnnMethod {
+    fn from(arg: KnnArg) -> KnnMethod {
+        match arg {
+            KnnArg::Auto => KnnMethod::Auto,
+            KnnArg::Exact => KnnMethod::Exact,
+            KnnArg::Approx => KnnMethod::Approx,
+        }
+    }
+}
 
 /// What every command gets from the global options.
 #[derive(Debug, Clone)]

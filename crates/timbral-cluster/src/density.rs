@@ -5,11 +5,13 @@
 use std::collections::HashMap;
 
 use ndarray17::Array2 as Array2v17;
-use ndarray::ArrayView2;
+use ndarray::{ArrayView2, Axis};
 use petal_clustering::{Dbscan, Fit, HDbscan};
 use petal_neighbors::distance::Euclidean;
+use timbral_core::Result;
+use timbral_core::neighbors::{self, KnnMethod, seeded_sample};
 
-use timbral_core::neighbors::all_nearest;
+use crate::place::majority_labels;
 
 /// DBSCAN result with the curve that chose eps.
 #[derive(Debug, Clone)]
@@ -26,7 +28,7 @@ pub struct DbscanResult {
 /// scikit-learn convention for DBSCAN's core test), sorted ascending.
 pub fn k_distance_curve(data: ArrayView2<f64>, min_samples: usize) -> Vec<f64> {
     let others = min_samples.saturating_sub(1).max(1);
-    let (_, nearest) = all_nearest(&data.to_owned(), others);
+    let (_, nearest) = neighbors::all_nearest(data, others, KnnMethod::Exact, 0).expect("exact search does not fail");
     let mut curve: Vec<f64> = nearest.iter().map(|row| row.last().map_or(0.0, |n| n.distance)).collect();
     curve.sort_by(f64::total_cmp);
     curve
@@ -57,6 +59,36 @@ pub fn dbscan_at_knee(data: ArrayView2<f64>, min_samples: usize) -> DbscanResult
     let input = to_ndarray17(data);
     let (clusters, _noise) = Dbscan::new(eps, min_samples, Euclidean::default()).fit(&input, None);
     DbscanResult { labels: canonical_labels(data.nrows(), clusters), eps, kdistance, knee }
+}
+
+/// HDBSCAN labels and which songs the model was fitted on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HdbscanLabels {
+    pub labels: Vec<i32>,
+    pub fitted: Vec<bool>,
+}
+
+/// [`hdbscan`] on every song up to `max_fit` songs. Above, HDBSCAN is fitted on a seeded
+/// uniform sample of `max_fit` songs and every other song takes the majority label of its
+/// `min_cluster_size` nearest fitted songs in `data` (exact search), in the spirit of the
+/// hdbscan library's `approximate_predict`.
+pub fn hdbscan_sampled(data: ArrayView2<f64>, min_cluster_size: usize, max_fit: usize, seed: u64) -> Result<HdbscanLabels> {
+    let n = data.nrows();
+    if n <= max_fit {
+        return Ok(HdbscanLabels { labels: hdbscan(data, min_cluster_size), fitted: vec![true; n] });
+    }
+    let fit_rows = seeded_sample(n, max_fit, seed);
+    let mut fitted = vec![false; n];
+    fit_rows.iter().for_each(|&i| fitted[i] = true);
+    let rest: Vec<usize> = (0..n).filter(|&i| !fitted[i]).collect();
+    let fit_data = data.select(Axis(0), &fit_rows);
+    let fit_labels = hdbscan(fit_data.view(), min_cluster_size);
+    let (_, nearest) =
+        neighbors::nearest_to(fit_data.view(), data.select(Axis(0), &rest).view(), min_cluster_size, KnnMethod::Exact, seed)?;
+    let mut labels = vec![-1; n];
+    fit_rows.iter().zip(&fit_labels).for_each(|(&i, &l)| labels[i] = l);
+    rest.iter().zip(majority_labels(&nearest, &fit_labels)).for_each(|(&i, l)| labels[i] = l);
+    Ok(HdbscanLabels { labels, fitted })
 }
 
 /// HDBSCAN (Boruvka MST, excess-of-mass selection) with `min_samples = min_cluster_size`.

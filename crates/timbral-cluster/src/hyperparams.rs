@@ -1,5 +1,6 @@
 //! Parameters of the cluster stage, with their defaults and validation.
 
+use timbral_core::neighbors::KnnMethod;
 use timbral_core::{Error, Result};
 
 /// Which columns of `features` are clustered.
@@ -57,8 +58,15 @@ pub struct ClusterParams {
     /// Seeds used for the stability ARI (the run's seed and the next ones); 1 turns it off.
     pub stability_seeds: usize,
     /// Above this many songs the silhouette is the mean over a seeded uniform sample of this
-    /// many songs, each scored exactly against all songs.
+    /// many songs, within that sample (scikit-learn's `sample_size`).
     pub silhouette_max_exact: usize,
+    /// How the kNN graph (UMAP, quality, placement) is searched.
+    pub knn: KnnMethod,
+    /// Above this many songs HDBSCAN is fitted on a seeded sample of this many and every
+    /// other song takes the majority label of its nearest fitted songs in the n-D map.
+    pub hdbscan_max_fit: usize,
+    /// Above this many songs the stability refits run on a seeded sample of this many.
+    pub stability_max_songs: usize,
 }
 
 /// Neighbourhood size of the trustworthiness and neighbour-preservation metrics.
@@ -84,7 +92,25 @@ impl ClusterParams {
             hdbscan_min_cluster_size: 5,
             stability_seeds: 3,
             silhouette_max_exact: 20_000,
+            knn: KnnMethod::Auto,
+            hdbscan_max_fit: 100_000,
+            stability_max_songs: 20_000,
         }
+    }
+
+    pub fn knn(mut self, knn: KnnMethod) -> Self {
+        self.knn = knn;
+        self
+    }
+
+    pub fn hdbscan_max_fit(mut self, songs: usize) -> Self {
+        self.hdbscan_max_fit = songs;
+        self
+    }
+
+    pub fn stability_max_songs(mut self, songs: usize) -> Self {
+        self.stability_max_songs = songs;
+        self
     }
 
     pub fn feature_set(mut self, set: FeatureSet) -> Self {
@@ -160,6 +186,12 @@ impl ClusterParams {
         }
         if self.silhouette_max_exact < 2 {
             return bad("silhouette-max-exact", "must be at least 2");
+        }
+        if self.hdbscan_max_fit < MIN_SONGS {
+            return bad("hdbscan-max-fit", "must be at least 10");
+        }
+        if self.stability_max_songs < MIN_SONGS {
+            return bad("stability-max-songs", "must be at least 10");
         }
         Ok(())
     }

@@ -4,14 +4,9 @@
 
 use std::collections::HashMap;
 
-use ndarray::{Array2, ArrayView2};
-use rand::seq::index::sample;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-
-use timbral_core::neighbors::all_nearest;
-
-use crate::distance::map_distance_rows;
+use ndarray::{Array2, ArrayView2, Axis};
+use timbral_core::Result;
+use timbral_core::neighbors::{self, AUTO_EXACT_MAX_PAIRS, KnnMethod, distance_rows, nearest_in_row, seeded_sample};
 
 /// Silhouettes of several labelings of the same points, scored from one distance row per
 /// point: the row is added into every labeling's per-cluster sums at once. Labels are `0..k`.
@@ -87,9 +82,10 @@ impl<'a> SilhouetteScorer<'a> {
     }
 }
 
-/// Mean silhouette of several labelings of `data`. With more than `max_exact` points, the mean
-/// is taken over a seeded uniform sample of `max_exact` points, each scored exactly against all
-/// points.
+/// Mean silhouette of several labelings of `data`. With more than `max_exact` points it is
+/// the silhouette of a seeded uniform sample of `max_exact` points within that sample, as
+/// scikit-learn's `silhouette_score(sample_size=...)` computes it, so the cost stays
+/// `max_exact^2` whatever the catalogue size.
 pub fn silhouettes(
     data: ArrayView2<f64>,
     labelings: &[Vec<usize>],
@@ -100,17 +96,11 @@ pub fn silhouettes(
     if labelings.is_empty() || n == 0 {
         return vec![0.0; labelings.len()];
     }
-    let scorer = SilhouetteScorer::new(labelings);
-    let queries: Vec<usize> = if n > max_exact {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut picked = sample(&mut rng, n, max_exact).into_vec();
-        picked.sort_unstable();
-        picked
-    } else {
-        (0..n).collect()
-    };
-    let query_rows = data.select(ndarray::Axis(0), &queries);
-    let per_point = map_distance_rows(query_rows.view(), data, |q, row| scorer.point(queries[q], row));
+    let rows = seeded_sample(n, max_exact, seed);
+    let sampled: Vec<Vec<usize>> = labelings.iter().map(|l| rows.iter().map(|&i| l[i]).collect()).collect();
+    let scorer = SilhouetteScorer::new(&sampled);
+    let points = data.select(Axis(0), &rows);
+    let per_point = distance_rows(points.view(), points.view(), |q, row| scorer.point(q, row));
     scorer.mean(&per_point)
 }
 
@@ -231,64 +221,82 @@ pub fn adjusted_rand_index(a: &[i32], b: &[i32]) -> f64 {
     (index - expected) / (max - expected)
 }
 
-/// Trustworthiness of an embedding at `k` (Venna and Kaski; scikit-learn's formula):
-/// 1 minus the normalised rank penalty of embedded neighbours that are not among the `k`
-/// nearest in the input space. `input` rows must already be prepared for the metric
-/// ([`crate::distance::prepare`]); `input_knn` and `embedded_knn` hold at least `k`
-/// neighbours per point, nearest first.
-pub fn trustworthiness(
+/// Rows on which the neighbourhood metrics are scored: all of them while a full pass costs no
+/// more than an exact kNN graph at the `auto` limit, else a seeded sample of
+/// `AUTO_EXACT_MAX_PAIRS / n` rows (at least 1,000), each still scored against every row.
+pub fn quality_rows(n: usize, seed: u64) -> Vec<usize> {
+    let affordable = (AUTO_EXACT_MAX_PAIRS / n.max(1)).max(1_000);
+    seeded_sample(n, affordable, seed)
+}
+
+/// Neighbourhood figures of an embedding and of the kNN graph it was built from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NeighbourhoodQuality {
+    /// Trustworthiness at `k` (Venna and Kaski; scikit-learn's formula).
+    pub trustworthiness: f64,
+    /// Mean share of each row's `k` nearest input rows among its `k` nearest embedded rows.
+    pub preserved: f64,
+    /// Mean share of each row's exact `k` nearest input rows that the graph holds (1 for an
+    /// exact graph).
+    pub graph_recall: f64,
+    /// Rows scored.
+    pub rows: usize,
+}
+
+/// [`NeighbourhoodQuality`] at `k`, scored on `rows` (ascending). For each scored row the
+/// exact `k` nearest input rows and the rank of every embedded neighbour come from one exact
+/// distance row, so the figures do not depend on how the graph was searched. With a sample the
+/// trustworthiness penalty is scaled up by `n / rows`. `input` rows must already be prepared
+/// for the metric ([`crate::distance::prepare`]); `embedded_knn` and `graph` hold at least
+/// `k` neighbours per row, nearest first.
+pub fn neighbourhood_quality(
     input: ArrayView2<f64>,
-    input_knn: &[Vec<usize>],
     embedded_knn: &[Vec<usize>],
+    graph: &[Vec<usize>],
     k: usize,
-) -> f64 {
+    rows: &[usize],
+) -> NeighbourhoodQuality {
     let n = input.nrows();
-    let penalties: Vec<f64> = map_distance_rows(input, input, |i, row| {
-        let near = &input_knn[i][..k.min(input_knn[i].len())];
-        embedded_knn[i]
-            .iter()
-            .take(k)
-            .filter(|j| !near.contains(j))
-            .map(|&j| {
-                let target = row[j];
-                // 1-based rank of j among the other points by input distance.
-                let closer = row
-                    .iter()
-                    .enumerate()
-                    .filter(|&(l, &d)| l != i && d < target)
-                    .count();
-                (closer + 1).saturating_sub(k) as f64
-            })
-            .sum()
-    });
-    let total: f64 = penalties.iter().sum();
-    let (n, k) = (n as f64, k as f64);
-    1.0 - total * 2.0 / (n * k * (2.0 * n - 3.0 * k - 1.0))
-}
-
-/// Mean share of each point's `k` nearest input-space neighbours that are also among its `k`
-/// nearest embedded neighbours.
-pub fn neighbours_preserved(input_knn: &[Vec<usize>], embedded_knn: &[Vec<usize>], k: usize) -> f64 {
-    let n = input_knn.len();
-    if n == 0 || k == 0 {
-        return 0.0;
+    if rows.is_empty() || k == 0 {
+        return NeighbourhoodQuality { trustworthiness: f64::NAN, preserved: f64::NAN, graph_recall: f64::NAN, rows: 0 };
     }
-    let kept: usize = input_knn
-        .iter()
-        .zip(embedded_knn)
-        .map(|(a, b)| {
-            let b = &b[..k.min(b.len())];
-            a.iter().take(k).filter(|j| b.contains(j)).count()
-        })
-        .sum();
-    kept as f64 / (n * k) as f64
+    let queries = input.select(Axis(0), rows);
+    let scored: Vec<(f64, usize, usize)> = distance_rows(queries.view(), input, |q, row| {
+        let i = rows[q];
+        let near: Vec<usize> = nearest_in_row(row, k, Some(i)).into_iter().map(|nb| nb.index).collect();
+        let found = &graph[i][..k.min(graph[i].len())];
+        let recalled = near.iter().filter(|j| found.contains(j)).count();
+        let embedded = &embedded_knn[i][..k.min(embedded_knn[i].len())];
+        let kept = embedded.iter().filter(|j| near.contains(j)).count();
+        let mut targets: Vec<f64> = embedded.iter().filter(|j| !near.contains(j)).map(|&j| row[j]).collect();
+        targets.sort_by(f64::total_cmp);
+        // closer[t]: other rows strictly closer than target t (its 1-based rank minus one).
+        let mut closer = vec![0usize; targets.len()];
+        for (l, &d) in row.iter().enumerate() {
+            if l != i {
+                let from = targets.partition_point(|&t| t <= d);
+                closer[from..].iter_mut().for_each(|c| *c += 1);
+            }
+        }
+        let penalty = closer.iter().map(|&c| (c + 1).saturating_sub(k) as f64).sum();
+        (penalty, kept, recalled)
+    });
+    let total: f64 = scored.iter().map(|s| s.0).sum::<f64>() * n as f64 / rows.len() as f64;
+    let share = |count: usize| count as f64 / (rows.len() * k) as f64;
+    let (nf, kf) = (n as f64, k as f64);
+    NeighbourhoodQuality {
+        trustworthiness: 1.0 - total * 2.0 / (nf * kf * (2.0 * nf - 3.0 * kf - 1.0)),
+        preserved: share(scored.iter().map(|s| s.1).sum()),
+        graph_recall: share(scored.iter().map(|s| s.2).sum()),
+        rows: rows.len(),
+    }
 }
 
-/// Exact kNN of every row within `data` (Euclidean), used for embeddings: a k-d tree in
-/// low dimensions (see `timbral_core::neighbors`).
-pub fn self_knn(data: ArrayView2<f64>, k: usize) -> Vec<Vec<usize>> {
-    let (_, nearest) = all_nearest(&data.to_owned(), k);
-    nearest.into_iter().map(|row| row.into_iter().map(|n| n.index).collect()).collect()
+/// Exact kNN of every row within `data` (euclidean), for embeddings: a k-d tree in low
+/// dimensions (see `timbral_core::neighbors`).
+pub fn self_knn(data: ArrayView2<f64>, k: usize) -> Result<Vec<Vec<usize>>> {
+    let (_, nearest) = neighbors::all_nearest(data, k, KnnMethod::Exact, 0)?;
+    Ok(nearest.into_iter().map(|row| row.into_iter().map(|n| n.index).collect()).collect())
 }
 
 #[cfg(test)]
@@ -305,8 +313,25 @@ mod tests {
 
     #[test]
     fn neighbours_preserved_counts_overlap() {
-        let a = vec![vec![1, 2], vec![0, 2], vec![0, 1]];
-        let b = vec![vec![2, 1], vec![2, 0], vec![1, 2]];
-        assert!((neighbours_preserved(&a, &b, 2) - 5.0 / 6.0).abs() < 1e-12);
+        // Input neighbours (k = 1): 0 -> 1, 1 -> 0, 2 -> 1, 3 -> 2; embedded 0 -> 1, 1 -> 2,
+        // 2 -> 1, 3 -> 0: two of four kept. Embedded 1 -> 2 is input rank 2 (penalty 1),
+        // 3 -> 0 is input rank 3 (penalty 2).
+        let input = ndarray::array![[0.0], [1.0], [2.5], [4.5]];
+        let embedded = vec![vec![1], vec![2], vec![1], vec![0]];
+        // A graph that misses row 2's neighbour: recall 3 of 4.
+        let graph = vec![vec![1], vec![0], vec![3], vec![2]];
+        let q = neighbourhood_quality(input.view(), &embedded, &graph, 1, &[0, 1, 2, 3]);
+        assert!((q.preserved - 0.5).abs() < 1e-12);
+        assert!((q.graph_recall - 0.75).abs() < 1e-12);
+        assert!((q.trustworthiness - (1.0 - 3.0 * 2.0 / (4.0 * 1.0 * (8.0 - 3.0 - 1.0)))).abs() < 1e-12);
+        assert_eq!(q.rows, 4);
+    }
+
+    #[test]
+    fn quality_samples_only_above_the_exact_limit() {
+        assert_eq!(quality_rows(20_000, 1).len(), 20_000);
+        assert_eq!(quality_rows(100_000, 1).len(), 4_000);
+        assert_eq!(quality_rows(1_000_000, 1).len(), 1_000);
+        assert_eq!(quality_rows(100_000, 1), quality_rows(100_000, 1));
     }
 }

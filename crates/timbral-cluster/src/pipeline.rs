@@ -1,14 +1,17 @@
-//! The stage: standardise, PCA, K-Means model selection, exact kNN, UMAP 2-D and n-D,
-//! DBSCAN, HDBSCAN, quality metrics, and the tables they go to.
+//! The stage: standardise, PCA, K-Means model selection, the kNN graph, UMAP 2-D and n-D,
+//! DBSCAN, HDBSCAN, quality metrics, stability, and the tables they go to. Every step whose
+//! exact form is quadratic in songs switches to a sample or an approximate graph above a
+//! documented size (see `docs/clustering.md`, "At catalogue scale").
 
 use std::time::Instant;
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
+use timbral_core::neighbors::{Method, distance_rows, nearest_in_row, seeded_sample};
 use timbral_core::{Result, Table, Workdir};
 
-use crate::density::{self, DbscanResult};
-use crate::distance::{knn, map_distance_rows, nearest_in_row, prepare};
+use crate::density::{self, DbscanResult, HdbscanLabels};
+use crate::distance::{Graph, prepare, self_graph};
 use crate::hyperparams::{ClusterParams, Metric, QUALITY_K};
 use crate::kmeans::{self, KMeansSelection};
 use crate::metrics;
@@ -34,7 +37,7 @@ pub struct ClusterOutput {
     pub umap_2d: Array2<f64>,
     pub umap_nd: Array2<f64>,
     pub dbscan: DbscanResult,
-    pub hdbscan_labels: Vec<i32>,
+    pub hdbscan: HdbscanLabels,
     /// `(metric, value)` rows of `cluster_quality`, in a fixed order.
     pub quality: Vec<(&'static str, f64)>,
     /// Seconds per step, in execution order. `hdbscan` runs beside `quality` and `stability`,
@@ -170,28 +173,8 @@ pub fn cluster_matrix(
     clock.lap("kmeans");
     bar.inc(1);
 
-    // One pass over the exact distances gives both the kNN graph and, when the metric is
-    // Euclidean and the silhouette is exact, every k's silhouette.
     let prepared = prepare(standardised.view(), params.metric);
-    let graph_k = params.n_neighbors.max(QUALITY_K).min(n - 1);
-    let scorer = metrics::SilhouetteScorer::new(&labelings);
-    let (knn_indices, knn_distances, silhouettes) =
-        if params.metric == Metric::Euclidean && n <= params.silhouette_max_exact {
-            let rows = map_distance_rows(prepared.view(), prepared.view(), |i, row| {
-                (nearest_in_row(row, graph_k, Some(i)), scorer.point(i, row))
-            });
-            let (nearest, per_point): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
-            let (indices, distances) = nearest
-                .into_iter()
-                .map(|row: Vec<(f64, usize)>| row.into_iter().map(|(d, j)| (j, d)).unzip::<_, _, Vec<_>, Vec<_>>())
-                .unzip();
-            (indices, distances, scorer.mean(&per_point))
-        } else {
-            let (indices, distances) = knn(prepared.view(), prepared.view(), graph_k, true, params.metric);
-            let silhouettes =
-                metrics::silhouettes(standardised.view(), &labelings, params.silhouette_max_exact, params.seed);
-            (indices, distances, silhouettes)
-        };
+    let (knn_method, graph, silhouettes) = graph_and_silhouettes(standardised.view(), prepared.view(), &labelings, &params)?;
     let kmeans = kmeans::select(standardised.view(), params.k_min, labelings, &silhouettes);
     clock.lap("knn_silhouette");
     bar.inc(1);
@@ -202,12 +185,9 @@ pub fn cluster_matrix(
         metric: params.metric,
         n_epochs: ClusterParams::umap_epochs(n),
     };
-    let embed = |dims: usize, seed: u64| {
-        umap::fit(prepared.view(), &knn_indices, &knn_distances, dims, &settings, seed)
-    };
-    let umap_2d = embed(2, params.seed)?;
+    let umap_2d = umap::fit(prepared.view(), &graph.indices, &graph.distances, 2, &settings, params.seed)?;
     clock.lap("umap_2d");
-    let umap_nd = embed(params.umap_dims, params.seed)?;
+    let umap_nd = umap::fit(prepared.view(), &graph.indices, &graph.distances, params.umap_dims, &settings, params.seed)?;
     clock.lap("umap_nd");
     bar.inc(1);
 
@@ -217,58 +197,24 @@ pub fn cluster_matrix(
 
     // HDBSCAN is single-threaded, so it runs beside the quality metrics and the stability
     // refits, which keep the other cores busy; each reports its own duration.
-    let quality_k = QUALITY_K.min(n - 1);
-    let seeds: Vec<u64> = (1..params.stability_seeds as u64).map(|i| params.seed.wrapping_add(i)).collect();
-    let ((hdbscan_labels, hdbscan_seconds), rest) = rayon::join(
-        || timed(|| density::hdbscan(umap_nd.view(), params.hdbscan_min_cluster_size)),
+    let ((hdbscan, hdbscan_seconds), rest) = rayon::join(
+        || timed(|| density::hdbscan_sampled(umap_nd.view(), params.hdbscan_min_cluster_size, params.hdbscan_max_fit, params.seed)),
         || -> Result<_> {
-            let (quality, quality_seconds) = timed(|| {
-                let embedded_knn = metrics::self_knn(umap_2d.view(), quality_k);
-                (
-                    metrics::trustworthiness(prepared.view(), &knn_indices, &embedded_knn, quality_k),
-                    metrics::neighbours_preserved(&knn_indices, &embedded_knn, quality_k),
-                )
-            });
-            let (reruns, stability_seconds) = timed(|| -> Result<_> {
-                // UMAP is parallel inside; DBSCAN and HDBSCAN are not, so all seeds' density
-                // clusterings run at once after the embeddings.
-                let mut embeddings = Vec::with_capacity(seeds.len());
-                for &seed in &seeds {
-                    embeddings.push((embed(2, seed)?, embed(params.umap_dims, seed)?));
-                }
-                let density: Vec<(Vec<i32>, Vec<i32>)> = embeddings
-                    .par_iter()
-                    .map(|(map_2d, map_nd)| {
-                        rayon::join(
-                            || density::dbscan_at_knee(map_2d.view(), params.dbscan_min_samples).labels,
-                            || density::hdbscan(map_nd.view(), params.hdbscan_min_cluster_size),
-                        )
-                    })
-                    .collect();
-                let kmeans_labels = seeds
-                    .par_iter()
-                    .map(|&seed| kmeans::kmeans_labels(standardised.view(), kmeans.chosen_k, params.kmeans_runs, seed))
-                    .collect::<Result<Vec<_>>>()?;
-                Ok((density, kmeans_labels))
-            });
-            Ok((quality, quality_seconds, reruns?, stability_seconds))
+            let (quality, quality_seconds) = timed(|| neighbourhood_figures(prepared.view(), umap_2d.view(), &graph, params.seed));
+            let base = Labelings { kmeans: &kmeans.labels, dbscan: &dbscan.labels };
+            let (stability, stability_seconds) =
+                timed(|| stability(standardised.view(), &prepared, &graph, base, kmeans.chosen_k, &params));
+            Ok((quality?, quality_seconds, stability?, stability_seconds))
         },
     );
-    let ((trust, preserved), quality_seconds, (density_reruns, kmeans_reruns), stability_seconds) = rest?;
+    let hdbscan = hdbscan?;
+    let (neighbourhood, quality_seconds, stability, stability_seconds) = rest?;
     clock.record("hdbscan", hdbscan_seconds);
     clock.record("quality", quality_seconds);
     clock.record("stability", stability_seconds);
     bar.inc(2);
-
-    let mut kmeans_runs = vec![kmeans.labels.iter().map(|&l| l as i32).collect::<Vec<i32>>()];
-    kmeans_runs.extend(kmeans_reruns.into_iter().map(|labels| labels.into_iter().map(|l| l as i32).collect()));
-    let mut dbscan_runs = vec![dbscan.labels.clone()];
-    let mut hdbscan_runs = vec![hdbscan_labels.clone()];
-    for (dbscan_labels, hdbscan_run) in density_reruns {
-        dbscan_runs.push(dbscan_labels);
-        hdbscan_runs.push(hdbscan_run);
-    }
     bar.finish_and_clear();
+    let stability_aris = stability.aris(&hdbscan.labels);
 
     let quality = vec![
         ("songs", n as f64),
@@ -278,17 +224,22 @@ pub fn cluster_matrix(
         ("pca_components_80", pca.components_for(0.8) as f64),
         ("pca_components_90", pca.components_for(0.9) as f64),
         ("pca_ratio_2", pca.cumulative_ratio().get(1).copied().unwrap_or(1.0)),
-        ("trustworthiness_2d_k15", trust),
-        ("neighbours_preserved_2d_k15", preserved),
+        ("trustworthiness_2d_k15", neighbourhood.trustworthiness),
+        ("neighbours_preserved_2d_k15", neighbourhood.preserved),
+        ("quality_songs_scored", neighbourhood.rows as f64),
+        ("knn_approximate", f64::from(u8::from(knn_method == Method::NnDescent))),
+        ("knn_recall_k15", neighbourhood.graph_recall),
         ("dbscan_eps", dbscan.eps),
         ("dbscan_clusters", density::cluster_count(&dbscan.labels) as f64),
         ("dbscan_noise_share", density::noise_share(&dbscan.labels)),
-        ("hdbscan_clusters", density::cluster_count(&hdbscan_labels) as f64),
-        ("hdbscan_noise_share", density::noise_share(&hdbscan_labels)),
+        ("hdbscan_clusters", density::cluster_count(&hdbscan.labels) as f64),
+        ("hdbscan_noise_share", density::noise_share(&hdbscan.labels)),
+        ("hdbscan_fitted_songs", hdbscan.fitted.iter().filter(|&&f| f).count() as f64),
         ("stability_seeds", params.stability_seeds as f64),
-        ("stability_ari_kmeans", mean_pairwise_ari(&kmeans_runs)),
-        ("stability_ari_dbscan", mean_pairwise_ari(&dbscan_runs)),
-        ("stability_ari_hdbscan", mean_pairwise_ari(&hdbscan_runs)),
+        ("stability_songs", stability.songs as f64),
+        ("stability_ari_kmeans", stability_aris[0]),
+        ("stability_ari_dbscan", stability_aris[1]),
+        ("stability_ari_hdbscan", stability_aris[2]),
         // Settings `timbral place` needs to extend this fit.
         ("umap_n_neighbors", params.n_neighbors as f64),
         ("umap_min_dist", params.min_dist),
@@ -306,11 +257,144 @@ pub fn cluster_matrix(
         umap_2d,
         umap_nd,
         dbscan,
-        hdbscan_labels,
+        hdbscan,
         quality,
         timings: clock.laps,
         model_nd,
     })
+}
+
+/// The kNN graph of the prepared rows and every K-Means labeling's silhouette. While both are
+/// exact and the metric is euclidean, one pass over the distance rows gives both.
+fn graph_and_silhouettes(
+    standardised: ArrayView2<f64>,
+    prepared: ArrayView2<f64>,
+    labelings: &[Vec<usize>],
+    params: &ClusterParams,
+) -> Result<(Method, Graph, Vec<f64>)> {
+    let n = prepared.nrows();
+    let graph_k = params.n_neighbors.max(QUALITY_K).min(n - 1);
+    let exact = !params.knn.is_approximate(n, n);
+    if exact && params.metric == Metric::Euclidean && n <= params.silhouette_max_exact {
+        let scorer = metrics::SilhouetteScorer::new(labelings);
+        let rows = distance_rows(prepared, prepared, |i, row| (nearest_in_row(row, graph_k, Some(i)), scorer.point(i, row)));
+        let (nearest, per_point): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+        return Ok((Method::BruteForce, Graph::from_rows(nearest, params.metric), scorer.mean(&per_point)));
+    }
+    let (method, graph) = self_graph(prepared, graph_k, params.metric, params.knn, params.seed)?;
+    let silhouettes = metrics::silhouettes(standardised, labelings, params.silhouette_max_exact, params.seed);
+    Ok((method, graph, silhouettes))
+}
+
+/// Trustworthiness, neighbour preservation and the graph's recall, on the rows
+/// [`metrics::quality_rows`] picks.
+fn neighbourhood_figures(
+    prepared: ArrayView2<f64>,
+    map_2d: ArrayView2<f64>,
+    graph: &Graph,
+    seed: u64,
+) -> Result<metrics::NeighbourhoodQuality> {
+    let n = prepared.nrows();
+    let k = QUALITY_K.min(n - 1);
+    let embedded_knn = metrics::self_knn(map_2d, k)?;
+    let rows = metrics::quality_rows(n, seed);
+    Ok(metrics::neighbourhood_quality(prepared, &embedded_knn, &graph.indices, k, &rows))
+}
+
+/// The base run's labels that the stability check compares refits with.
+#[derive(Clone, Copy)]
+struct Labelings<'a> {
+    kmeans: &'a [usize],
+    dbscan: &'a [i32],
+}
+
+/// Labels of every stability run (the base run first), and how many songs they cover.
+struct Stability {
+    songs: usize,
+    kmeans: Vec<Vec<i32>>,
+    dbscan: Vec<Vec<i32>>,
+    /// HDBSCAN labels of the refits; the base run's are added by [`Stability::aris`] when the
+    /// check covers every song.
+    hdbscan: Vec<Vec<i32>>,
+    whole_catalogue: bool,
+}
+
+impl Stability {
+    /// Mean pairwise ARI of K-Means, DBSCAN and HDBSCAN across the runs.
+    fn aris(mut self, base_hdbscan: &[i32]) -> [f64; 3] {
+        if self.whole_catalogue {
+            self.hdbscan.insert(0, base_hdbscan.to_vec());
+        }
+        [mean_pairwise_ari(&self.kmeans), mean_pairwise_ari(&self.dbscan), mean_pairwise_ari(&self.hdbscan)]
+    }
+}
+
+/// Refits UMAP, DBSCAN, HDBSCAN and K-Means (at the chosen k) with the next seeds. Up to
+/// `stability_max_songs` songs the refits are compared with the base run; above, every run,
+/// the base seed's included, is refitted on one seeded sample of that many songs.
+#[allow(clippy::too_many_arguments)]
+fn stability(
+    standardised: ArrayView2<f64>,
+    prepared: &Array2<f64>,
+    graph: &Graph,
+    base: Labelings,
+    chosen_k: usize,
+    params: &ClusterParams,
+) -> Result<Stability> {
+    let n = standardised.nrows();
+    let whole_catalogue = n <= params.stability_max_songs;
+    let rerun_seeds: Vec<u64> = (1..params.stability_seeds as u64).map(|i| params.seed.wrapping_add(i)).collect();
+    let mut result = Stability { songs: n, kmeans: Vec::new(), dbscan: Vec::new(), hdbscan: Vec::new(), whole_catalogue };
+    let sampled;
+    let (standardised, prepared, graph, seeds) = if whole_catalogue {
+        result.kmeans.push(base.kmeans.iter().map(|&l| l as i32).collect());
+        result.dbscan.push(base.dbscan.to_vec());
+        (standardised, prepared.view(), graph.clone(), rerun_seeds)
+    } else {
+        let rows = seeded_sample(n, params.stability_max_songs, params.seed);
+        let sub_standardised = standardised.select(Axis(0), &rows);
+        let sub_prepared = prepared.select(Axis(0), &rows);
+        let graph_k = params.n_neighbors.max(QUALITY_K);
+        let (_, sub_graph) = self_graph(sub_prepared.view(), graph_k, params.metric, params.knn, params.seed)?;
+        sampled = (sub_standardised, sub_prepared);
+        result.songs = rows.len();
+        let mut seeds = vec![params.seed];
+        seeds.extend(rerun_seeds);
+        (sampled.0.view(), sampled.1.view(), sub_graph, seeds)
+    };
+    let settings = UmapSettings {
+        n_neighbors: params.n_neighbors,
+        min_dist: params.min_dist,
+        metric: params.metric,
+        n_epochs: ClusterParams::umap_epochs(prepared.nrows()),
+    };
+    // UMAP is parallel inside; DBSCAN and HDBSCAN are not, so all seeds' density clusterings
+    // run at once after the embeddings.
+    let mut embeddings = Vec::with_capacity(seeds.len());
+    for &seed in &seeds {
+        let fit = |dims| umap::fit(prepared, &graph.indices, &graph.distances, dims, &settings, seed);
+        embeddings.push((fit(2)?, fit(params.umap_dims)?));
+    }
+    let density: Vec<(Vec<i32>, Result<density::HdbscanLabels>)> = embeddings
+        .par_iter()
+        .zip(&seeds)
+        .map(|((map_2d, map_nd), &seed)| {
+            rayon::join(
+                || density::dbscan_at_knee(map_2d.view(), params.dbscan_min_samples).labels,
+                || density::hdbscan_sampled(map_nd.view(), params.hdbscan_min_cluster_size, params.hdbscan_max_fit, seed),
+            )
+        })
+        .collect();
+    for (dbscan, hdbscan) in density {
+        result.dbscan.push(dbscan);
+        result.hdbscan.push(hdbscan?.labels);
+    }
+    let kmeans_runs = seeds
+        .par_iter()
+        .map(|&seed| kmeans::kmeans_labels(standardised, chosen_k, params.kmeans_runs, seed))
+        .collect::<Result<Vec<_>>>()?;
+    result.kmeans.extend(kmeans_runs.into_iter().map(|labels| labels.into_iter().map(|l| l as i32).collect()));
+    Ok(result)
 }
 
 fn chosen_score(selection: &KMeansSelection) -> f64 {

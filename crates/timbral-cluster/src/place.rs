@@ -24,7 +24,8 @@ use polars::prelude::*;
 use timbral_core::error::PolarsContext;
 use timbral_core::{Error, Result, Table, Workdir, matrix};
 
-use crate::distance::knn;
+use timbral_core::neighbors::{self, KnnMethod, Neighbour};
+use crate::density::HdbscanLabels;
 use crate::hyperparams::Metric;
 use crate::kmeans::KMeansModel;
 use crate::metrics;
@@ -42,8 +43,9 @@ pub struct PlaceSummary {
     pub existing: usize,
 }
 
-/// Places every song of `features` missing from `embedding`, seeded by `seed`.
-pub fn place_new(workdir: &Workdir, seed: u64) -> Result<PlaceSummary> {
+/// Places every song of `features` missing from `embedding`, seeded by `seed`; `knn` chooses
+/// how neighbours among the fitted songs are searched.
+pub fn place_new(workdir: &Workdir, knn: KnnMethod, seed: u64) -> Result<PlaceSummary> {
     let stored = read_fitted_state(workdir)?;
     let features = workdir.read_table(Table::Features)?;
     let ids = matrix::strings(&features, Table::Features.name(), "track_id")?;
@@ -73,7 +75,7 @@ pub fn place_new(workdir: &Workdir, seed: u64) -> Result<PlaceSummary> {
 
     let place_into = |embedding: &Array2<f64>| {
         let model = UmapModel { reference: reference.clone(), embedding: embedding.clone(), settings: stored.settings };
-        umap::transform(&model, new_points.view(), seed)
+        umap::transform(&model, new_points.view(), knn, seed)
     };
     let umap_2d = place_into(&stored.umap_2d)?;
     let umap_nd = place_into(&stored.umap_nd)?;
@@ -81,7 +83,7 @@ pub fn place_new(workdir: &Workdir, seed: u64) -> Result<PlaceSummary> {
 
     let kmeans = nearest_centroid(reference.view(), &stored.kmeans, new_points.view());
     let k = stored.settings.n_neighbors.clamp(1, reference.nrows());
-    let (neighbours, _) = knn(new_points.view(), reference.view(), k, false, Metric::Euclidean);
+    let (_, neighbours) = neighbors::nearest_to(reference.view(), new_points.view(), k, knn, seed)?;
     let dbscan = majority_labels(&neighbours, &stored.dbscan);
     let hdbscan = majority_labels(&neighbours, &stored.hdbscan);
 
@@ -111,13 +113,13 @@ fn rows_of(ids: &[String], wanted: &[String], missing: impl Fn(&str) -> Error) -
 }
 
 /// Majority label of each song's neighbours (ties to the smaller label, noise included).
-fn majority_labels(neighbours: &[Vec<usize>], labels: &[i32]) -> Vec<i32> {
+pub(crate) fn majority_labels(neighbours: &[Vec<Neighbour>], labels: &[i32]) -> Vec<i32> {
     neighbours
         .iter()
         .map(|row| {
             let mut votes: BTreeMap<i32, usize> = BTreeMap::new();
-            for &j in row {
-                *votes.entry(labels[j]).or_default() += 1;
+            for n in row {
+                *votes.entry(labels[n.index]).or_default() += 1;
             }
             votes.iter().fold((-1, 0), |best, (&l, &c)| if c > best.1 { (l, c) } else { best }).0
         })
@@ -232,7 +234,8 @@ fn append_placed(workdir: &Workdir, placed: &Placed) -> Result<()> {
         .filter(col("track_id").is_in(lit(placed_ids).implode(false), false).not())
         .collect()
         .ctx("reading `clusters`")?;
-    let added = tables::cluster_rows(&placed.track_ids, &placed.kmeans, &placed.dbscan, &placed.hdbscan)?;
+    let hdbscan = HdbscanLabels { labels: placed.hdbscan.clone(), fitted: vec![false; placed.hdbscan.len()] };
+    let added = tables::cluster_rows(&placed.track_ids, &placed.kmeans, &placed.dbscan, &hdbscan)?;
     clusters.vstack_mut_owned(added).ctx("appending to `clusters`")?;
     // `clusters` first: see `read_fitted_state` for a run killed in between.
     for (table, frame) in [(Table::Clusters, clusters), (Table::Embedding, embedding)] {

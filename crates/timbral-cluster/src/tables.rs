@@ -7,6 +7,7 @@ use timbral_core::{Error, Result, Table, matrix};
 
 use ndarray::ArrayView2;
 
+use crate::density::HdbscanLabels;
 use crate::hyperparams::FeatureSet;
 use crate::pipeline::ClusterOutput;
 
@@ -124,16 +125,17 @@ pub fn embedding_rows(
 
 pub fn clusters_frame(out: &ClusterOutput) -> Result<DataFrame> {
     let kmeans: Vec<i32> = out.kmeans.labels.iter().map(|&l| l as i32).collect();
-    cluster_rows(&out.track_ids, &kmeans, &out.dbscan.labels, &out.hdbscan_labels)
+    cluster_rows(&out.track_ids, &kmeans, &out.dbscan.labels, &out.hdbscan)
 }
 
-pub fn cluster_rows(track_ids: &[String], kmeans: &[i32], dbscan: &[i32], hdbscan: &[i32]) -> Result<DataFrame> {
+pub fn cluster_rows(track_ids: &[String], kmeans: &[i32], dbscan: &[i32], hdbscan: &HdbscanLabels) -> Result<DataFrame> {
     frame(
         vec![
             Column::new("track_id".into(), track_ids),
             Column::new("kmeans".into(), kmeans),
             Column::new("dbscan".into(), dbscan),
-            Column::new("hdbscan".into(), hdbscan),
+            Column::new("hdbscan".into(), &hdbscan.labels),
+            Column::new("hdbscan_fitted".into(), &hdbscan.fitted),
         ],
         "clusters",
     )

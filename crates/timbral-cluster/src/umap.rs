@@ -1,7 +1,8 @@
-//! UMAP with manifolds-rs, fed our exact kNN graph, and the placement of new songs into a
-//! fitted embedding without refitting.
+//! UMAP with manifolds-rs, fed our kNN graph, and the placement of new songs into a fitted
+//! embedding without refitting.
 //!
-//! Determinism: the kNN graph is exact and ours (ties broken by index), the initialisation is
+//! Determinism: the kNN graph is ours (`timbral_core::neighbors`: exact, or NN-descent that
+//! ignores the thread count; ties broken by index), the initialisation is
 //! spectral, and manifolds-rs's `adam_parallel` optimiser gives every point its own RNG seeded
 //! from `seed + index` and accumulates each point's gradient on one thread against a frozen
 //! copy of the embedding, so thread scheduling cannot change the result. The test
@@ -16,7 +17,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use timbral_core::{Error, Result};
 
-use crate::distance::{knn, prepare};
+use timbral_core::neighbors::KnnMethod;
+
+use crate::distance::{graph_to, prepare};
 use crate::hyperparams::Metric;
 
 /// UMAP settings shared by the fit and the transform.
@@ -46,7 +49,7 @@ impl UmapSettings {
 }
 
 /// Fits a `dims`-dimensional UMAP. `prepared` are the input rows after
-/// [`crate::distance::prepare`]; `knn_indices`/`knn_distances` the exact neighbours (self
+/// [`crate::distance::prepare`]; `knn_indices`/`knn_distances` their neighbours (self
 /// excluded, nearest first, at least `n_neighbors` each). Returns `n x dims`.
 pub fn fit(
     prepared: ArrayView2<f64>,
@@ -103,8 +106,9 @@ pub struct UmapModel {
 /// coordinates as the start, then SGD epochs (100, or 30 above 10,000 new songs) pulling
 /// towards those neighbours and pushing from random reference songs, with the reference
 /// points held fixed. Each new song is optimised independently with its own seeded RNG, so
-/// the result does not depend on threads or on which other songs are placed at once.
-pub fn transform(model: &UmapModel, new_points: ArrayView2<f64>, seed: u64) -> Result<Array2<f64>> {
+/// the result does not depend on threads or on which other songs are placed at once. `knn`
+/// chooses how the reference neighbours are searched.
+pub fn transform(model: &UmapModel, new_points: ArrayView2<f64>, knn: KnnMethod, seed: u64) -> Result<Array2<f64>> {
     let (n_ref, dims) = model.embedding.dim();
     if model.reference.nrows() != n_ref || n_ref < 2 {
         return Err(Error::Other(format!(
@@ -123,7 +127,8 @@ pub fn transform(model: &UmapModel, new_points: ArrayView2<f64>, seed: u64) -> R
     let k = settings.n_neighbors.min(n_ref);
     let reference = prepare(model.reference.view(), settings.metric);
     let queries = prepare(new_points, settings.metric);
-    let (indices, distances) = knn(queries.view(), reference.view(), k, false, settings.metric);
+    let graph = graph_to(reference.view(), queries.view(), k, settings.metric, knn, seed)?;
+    let (indices, distances) = (graph.indices, graph.distances);
     let (sigmas, rhos) = smooth_knn_dist(&distances, k, 0.0, 1e-5, 64);
     let weights: Vec<Vec<f64>> = distances
         .iter()

@@ -9,6 +9,7 @@ use rand::Rng;
 use timbral_cluster::metrics::adjusted_rand_index;
 use timbral_cluster::{ClusterParams, UmapModel, cluster_matrix, run, transform};
 use timbral_core::contract::seed_feature_names;
+use timbral_core::neighbors::KnnMethod;
 use timbral_core::{Table, Workdir};
 
 /// `per_blob` points around each of `blobs` centres in `dims` dimensions: centres are 12
@@ -50,7 +51,7 @@ fn kmeans_with_true_k_and_hdbscan_recover_well_separated_blobs() {
     let out = cluster_matrix(ids(data.nrows()), names(20), data.view(), &params).unwrap();
     let kmeans: Vec<i32> = out.kmeans.labels.iter().map(|&l| l as i32).collect();
     let kmeans_ari = adjusted_rand_index(&kmeans, &truth);
-    let hdbscan_ari = adjusted_rand_index(&out.hdbscan_labels, &truth);
+    let hdbscan_ari = adjusted_rand_index(&out.hdbscan.labels, &truth);
     assert!(kmeans_ari > 0.9, "K-Means ARI {kmeans_ari}");
     assert!(hdbscan_ari > 0.9, "HDBSCAN ARI {hdbscan_ari}");
     let trust = out.quality("trustworthiness_2d_k15").unwrap();
@@ -77,9 +78,9 @@ fn transform_places_held_out_songs_next_to_their_blob() {
     let out = cluster_matrix(ids(kept.len()), names(12), fit_data.view(), &params).unwrap();
     let model: &UmapModel = &out.model_nd;
     let new = out.scaler.transform(data.select(ndarray::Axis(0), &held).view());
-    let placed = transform(model, new.view(), 9).unwrap();
+    let placed = transform(model, new.view(), KnnMethod::Auto, 9).unwrap();
     assert_eq!(placed.dim(), (held.len(), out.umap_nd.ncols()));
-    assert_eq!(placed, transform(model, new.view(), 9).unwrap(), "transform is deterministic");
+    assert_eq!(placed, transform(model, new.view(), KnnMethod::Auto, 9).unwrap(), "transform is deterministic");
     // The nearest fitted song of each placed song must come from the same blob.
     let mut right = 0;
     for (row, &song) in held.iter().enumerate() {
@@ -194,7 +195,7 @@ fn songs_added_after_clustering_are_placed_with_their_blob_without_refitting() {
     let fitted_kmeans = labels_by_id(&workdir, "kmeans");
 
     workdir.write_table(Table::Features, &mut all.clone()).unwrap();
-    let summary = timbral_cluster::place_new(&workdir, 9).unwrap();
+    let summary = timbral_cluster::place_new(&workdir, KnnMethod::Auto, 9).unwrap();
     assert_eq!((summary.placed, summary.existing), (60, 240));
 
     // Fitted rows are untouched; placed rows are flagged.
@@ -222,10 +223,10 @@ fn songs_added_after_clustering_are_placed_with_their_blob_without_refitting() {
         assert!(noise <= 6, "{column}: {noise}/60 late songs are noise");
     }
     // Placing again finds nothing new; the same seed places identically.
-    assert_eq!(timbral_cluster::place_new(&workdir, 9).unwrap().placed, 0);
+    assert_eq!(timbral_cluster::place_new(&workdir, KnnMethod::Auto, 9).unwrap().placed, 0);
     let first = std::fs::read(workdir.table_path(Table::Embedding)).unwrap();
     workdir.write_table(Table::Embedding, &mut fitted_embedding.clone()).unwrap();
-    timbral_cluster::place_new(&workdir, 9).unwrap();
+    timbral_cluster::place_new(&workdir, KnnMethod::Auto, 9).unwrap();
     assert_eq!(std::fs::read(workdir.table_path(Table::Embedding)).unwrap(), first);
 }
 
@@ -234,6 +235,6 @@ fn placing_without_a_fit_names_the_missing_table() {
     let dir = tempfile::tempdir().unwrap();
     let workdir = Workdir::new(dir.path());
     write_features(&workdir, 20);
-    let err = timbral_cluster::place_new(&workdir, 1).unwrap_err().to_string();
+    let err = timbral_cluster::place_new(&workdir, KnnMethod::Auto, 1).unwrap_err().to_string();
     assert!(err.contains("scaler"), "{err}");
 }

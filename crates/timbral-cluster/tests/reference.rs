@@ -5,11 +5,9 @@ use std::path::PathBuf;
 
 use ndarray::Array2;
 use serde_json::Value;
-use timbral_cluster::distance::knn;
 use timbral_cluster::metrics;
 use timbral_cluster::pca::Pca;
 use timbral_cluster::scaler::Scaler;
-use timbral_cluster::Metric;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
@@ -98,9 +96,12 @@ fn sampled_silhouette_is_close_to_the_exact_one() {
 fn trustworthiness_equals_scikit_learn() {
     let high = read_csv("trust_high.csv");
     let low = read_csv("trust_low.csv");
-    let (high_knn, _) = knn(high.view(), high.view(), 15, true, Metric::Euclidean);
-    let low_knn = metrics::self_knn(low.view(), 15);
-    let ours = metrics::trustworthiness(high.view(), &high_knn, &low_knn, 15);
+    let low_knn = metrics::self_knn(low.view(), 15).unwrap();
+    let every_row: Vec<usize> = (0..high.nrows()).collect();
+    let exact_graph = metrics::self_knn(high.view(), 15).unwrap();
+    let quality = metrics::neighbourhood_quality(high.view(), &low_knn, &exact_graph, 15, &every_row);
+    assert!(quality.graph_recall > 0.999, "{}", quality.graph_recall);
+    let ours = quality.trustworthiness;
     let expected = reference()["trustworthiness_k15"].as_f64().unwrap();
     assert_relative(ours, expected, 1e-12, "trustworthiness");
 }

@@ -247,6 +247,7 @@ impl Table {
                     ("kmeans", I32, false),
                     ("dbscan", I32, false),
                     ("hdbscan", I32, false),
+                    ("hdbscan_fitted", Bool, false),
                 ]),
             ),
             Table::ModelSelection => (

@@ -1,0 +1,109 @@
+//! Approximate search with NN-descent (Dong, Charikar and Li 2011), the method pynndescent
+//! and umap-learn use, from the ann-search-rs crate (already compiled for manifolds-rs).
+//!
+//! ann-search-rs applies each iteration's graph updates in sorted order and derives its
+//! sampling from hashes of the seed, so the graph does not depend on the thread count (tested
+//! in `approximate_graph_ignores_thread_count`). Its f32 distances are only used to find the
+//! candidates: every returned neighbour gets its exact f64 distance here and rows are re-sorted
+//! with ties broken by index, as the exact search does. Searching for `k + SLACK` neighbours
+//! and keeping the best `k` lifts recall at small `k`.
+
+use ann_search_rs::cpu::nndescent::NNDescentKnnParams;
+use ann_search_rs::utils::nndescent_utils::KnnGraph;
+use ann_search_rs::{Verbosity, build_knn_graph_nndescent, build_nndescent_index, query_nndescent_index};
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+
+use super::{Neighbour, nearest_first};
+use crate::{Error, Result};
+
+/// Extra neighbours searched beyond the `k` asked for.
+const SLACK: usize = 10;
+/// NN-descent stops when fewer than this share of the graph's edges changed in an iteration
+/// (pynndescent's default).
+const DELTA: f64 = 0.001;
+
+/// The `k` nearest other rows of every row, approximately.
+pub fn self_graph(points: ArrayView2<f64>, k: usize, seed: u64) -> Result<Vec<Vec<Neighbour>>> {
+    let n = points.nrows();
+    let search_k = (k + SLACK).min(n - 1);
+    let data = to_f32(points);
+    let params = NNDescentKnnParams::new(search_k, None, None, None, DELTA, false, false);
+    let graph: KnnGraph<f32> =
+        build_knn_graph_nndescent((&data[..], n, points.ncols()), "euclidean", Some(params), seed as usize, Verbosity::Quiet)
+            .map_err(|e| Error::Other(format!("NN-descent over {n} songs failed: {e}")))?;
+    let rows = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let found = &graph.indices[i * graph.k..(i + 1) * graph.k];
+            let candidates = found.iter().map(|&j| j as usize).filter(|&j| j < n && j != i);
+            exact_best(points, points.row(i).as_slice(), candidates, k)
+        })
+        .collect();
+    Ok(rows)
+}
+
+/// The `k` nearest reference rows of every query row, approximately: an NN-descent index over
+/// the reference, searched once per query.
+pub fn query_graph(
+    reference: ArrayView2<f64>,
+    queries: ArrayView2<f64>,
+    k: usize,
+    seed: u64,
+) -> Result<Vec<Vec<Neighbour>>> {
+    let (n, d) = reference.dim();
+    let search_k = (k + SLACK).min(n);
+    let data = to_f32(reference);
+    let failed = |e: ann_search_rs::errors::AnnSearchErrors| {
+        Error::Other(format!("NN-descent index over {n} songs failed: {e}"))
+    };
+    let index = build_nndescent_index(
+        (&data[..], n, d),
+        "euclidean",
+        DELTA as f32,
+        1.0,
+        Some(search_k),
+        None,
+        None,
+        None,
+        seed as usize,
+        Verbosity::Quiet,
+    )
+    .map_err(failed)?;
+    let query_data = to_f32(queries);
+    let (found, _) = query_nndescent_index((&query_data[..], queries.nrows(), d), &index, search_k, None, false, Verbosity::Quiet)
+        .map_err(failed)?;
+    Ok(found
+        .par_iter()
+        .enumerate()
+        .map(|(q, candidates)| {
+            let candidates = candidates.iter().copied().filter(|&j| j < n);
+            exact_best(reference, queries.row(q).as_slice(), candidates, k)
+        })
+        .collect())
+}
+
+/// The best `k` of `candidates` by exact f64 distance to `query`, nearest first.
+fn exact_best(
+    points: ArrayView2<f64>,
+    query: Option<&[f64]>,
+    candidates: impl Iterator<Item = usize>,
+    k: usize,
+) -> Vec<Neighbour> {
+    let query = query.expect("points are a standard-layout matrix");
+    let mut best: Vec<Neighbour> = candidates
+        .map(|index| {
+            let row = points.row(index);
+            let distance = query.iter().zip(row.iter()).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt();
+            Neighbour { index, distance }
+        })
+        .collect();
+    best.sort_by(nearest_first);
+    best.dedup_by_key(|n| n.index);
+    best.truncate(k);
+    best
+}
+
+fn to_f32(points: ArrayView2<f64>) -> Vec<f32> {
+    points.iter().map(|&v| v as f32).collect()
+}
