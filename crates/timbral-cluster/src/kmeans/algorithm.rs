@@ -1,7 +1,9 @@
 //! Lloyd's K-Means with greedy k-means++ seeding, as scikit-learn does it. Each iteration
 //! assigns points to centres with one matrix product per block of rows (`|x|^2 + |c|^2 - 2x.c`),
 //! in parallel; block results are combined in block order, so the result does not depend on
-//! the number of threads.
+//! the number of threads. Above [`SEEDING_MAX_POINTS`] points the k-means++ seeding runs on a
+//! seeded sample of that many (each candidate costs a pass over the points it draws from), and
+//! Lloyd's iterations then run on every point.
 
 use linfa::dataset::DatasetBase;
 use linfa::traits::{Fit, PredictInplace};
@@ -15,6 +17,9 @@ use super::hyperparams::KMeansValidParams;
 
 /// Rows per block of the assignment step.
 const BLOCK: usize = 1024;
+
+/// Most points the k-means++ seeding draws from.
+pub const SEEDING_MAX_POINTS: usize = 50_000;
 
 /// A fitted K-Means model.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +52,13 @@ impl<D: Data<Elem = f64>, T> Fit<ArrayBase<D, Ix2>, T, KMeansError> for KMeansVa
         let mut best: Option<KMeansModel> = None;
         for _ in 0..self.runs {
             let mut rng = ChaCha8Rng::seed_from_u64(seeds.random());
-            let initial = kmeans_plus_plus(data, &norms, self.k, &mut rng);
+            let initial = if n > SEEDING_MAX_POINTS {
+                let rows = rand::seq::index::sample(&mut rng, n, SEEDING_MAX_POINTS).into_vec();
+                let sample_norms: Vec<f64> = rows.iter().map(|&i| norms[i]).collect();
+                kmeans_plus_plus(data.select(Axis(0), &rows).view(), &sample_norms, self.k, &mut rng)
+            } else {
+                kmeans_plus_plus(data, &norms, self.k, &mut rng)
+            };
             let model = lloyd(data, &norms, initial, self.max_iterations, absolute_tolerance);
             if best.as_ref().is_none_or(|b| model.inertia < b.inertia) {
                 best = Some(model);

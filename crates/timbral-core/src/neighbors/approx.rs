@@ -19,6 +19,8 @@ use crate::{Error, Result};
 
 /// Extra neighbours searched beyond the `k` asked for.
 const SLACK: usize = 10;
+/// Smallest beam of a query's graph search (ann-search-rs's default is `2k` within 50..200).
+const QUERY_BEAM_MIN: usize = 100;
 /// NN-descent stops when fewer than this share of the graph's edges changed in an iteration
 /// (pynndescent's default).
 const DELTA: f64 = 0.001;
@@ -71,7 +73,8 @@ pub fn query_graph(
     )
     .map_err(failed)?;
     let query_data = to_f32(queries);
-    let (found, _) = query_nndescent_index((&query_data[..], queries.nrows(), d), &index, search_k, None, false, Verbosity::Quiet)
+    let beam = Some((4 * search_k).max(QUERY_BEAM_MIN));
+    let (found, _) = query_nndescent_index((&query_data[..], queries.nrows(), d), &index, search_k, beam, false, Verbosity::Quiet)
         .map_err(failed)?;
     Ok(found
         .par_iter()
