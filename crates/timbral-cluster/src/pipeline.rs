@@ -214,6 +214,7 @@ pub fn cluster_matrix(
     clock.record("stability", stability_seconds);
     bar.inc(2);
     bar.finish_and_clear();
+    let stability_songs = stability.songs;
     let stability_aris = stability.aris(&hdbscan.labels);
 
     let quality = vec![
@@ -236,7 +237,7 @@ pub fn cluster_matrix(
         ("hdbscan_noise_share", density::noise_share(&hdbscan.labels)),
         ("hdbscan_fitted_songs", hdbscan.fitted.iter().filter(|&&f| f).count() as f64),
         ("stability_seeds", params.stability_seeds as f64),
-        ("stability_songs", stability.songs as f64),
+        ("stability_songs", stability_songs as f64),
         ("stability_ari_kmeans", stability_aris[0]),
         ("stability_ari_dbscan", stability_aris[1]),
         ("stability_ari_hdbscan", stability_aris[2]),
@@ -345,22 +346,21 @@ fn stability(
     let whole_catalogue = n <= params.stability_max_songs;
     let rerun_seeds: Vec<u64> = (1..params.stability_seeds as u64).map(|i| params.seed.wrapping_add(i)).collect();
     let mut result = Stability { songs: n, kmeans: Vec::new(), dbscan: Vec::new(), hdbscan: Vec::new(), whole_catalogue };
-    let sampled;
+    // Owned copies in both cases: the whole catalogue is at most `stability_max_songs` rows.
     let (standardised, prepared, graph, seeds) = if whole_catalogue {
         result.kmeans.push(base.kmeans.iter().map(|&l| l as i32).collect());
         result.dbscan.push(base.dbscan.to_vec());
-        (standardised, prepared.view(), graph.clone(), rerun_seeds)
+        (standardised.to_owned(), prepared.clone(), graph.clone(), rerun_seeds)
     } else {
         let rows = seeded_sample(n, params.stability_max_songs, params.seed);
         let sub_standardised = standardised.select(Axis(0), &rows);
         let sub_prepared = prepared.select(Axis(0), &rows);
         let graph_k = params.n_neighbors.max(QUALITY_K);
         let (_, sub_graph) = self_graph(sub_prepared.view(), graph_k, params.metric, params.knn, params.seed)?;
-        sampled = (sub_standardised, sub_prepared);
         result.songs = rows.len();
         let mut seeds = vec![params.seed];
         seeds.extend(rerun_seeds);
-        (sampled.0.view(), sampled.1.view(), sub_graph, seeds)
+        (sub_standardised, sub_prepared, sub_graph, seeds)
     };
     let settings = UmapSettings {
         n_neighbors: params.n_neighbors,
@@ -372,7 +372,7 @@ fn stability(
     // run at once after the embeddings.
     let mut embeddings = Vec::with_capacity(seeds.len());
     for &seed in &seeds {
-        let fit = |dims| umap::fit(prepared, &graph.indices, &graph.distances, dims, &settings, seed);
+        let fit = |dims| umap::fit(prepared.view(), &graph.indices, &graph.distances, dims, &settings, seed);
         embeddings.push((fit(2)?, fit(params.umap_dims)?));
     }
     let density: Vec<(Vec<i32>, Result<density::HdbscanLabels>)> = embeddings
@@ -391,7 +391,7 @@ fn stability(
     }
     let kmeans_runs = seeds
         .par_iter()
-        .map(|&seed| kmeans::kmeans_labels(standardised, chosen_k, params.kmeans_runs, seed))
+        .map(|&seed| kmeans::kmeans_labels(standardised.view(), chosen_k, params.kmeans_runs, seed))
         .collect::<Result<Vec<_>>>()?;
     result.kmeans.extend(kmeans_runs.into_iter().map(|labels| labels.into_iter().map(|l| l as i32).collect()));
     Ok(result)
