@@ -1,6 +1,7 @@
 //! A small but realistic workdir for report tests: 12 artists x 10 songs in three timbre
 //! groups, with every interim and processed table the report reads, built with Polars and
-//! written through `Workdir::write_table` (so each table passes the contract).
+//! written through `Workdir::write_table` (so each table passes the contract). The
+//! `report_at_scale` example reuses its generator and writer for catalogues of any size.
 
 #![allow(dead_code)]
 
@@ -29,10 +30,10 @@ pub struct Fixture {
 }
 
 /// SplitMix64: a tiny deterministic generator, enough for fixture noise.
-struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> f64 {
+    pub fn next(&mut self) -> f64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -41,7 +42,7 @@ impl Rng {
     }
 
     /// Roughly normal: the sum of four uniforms, centred and scaled.
-    fn normal(&mut self) -> f64 {
+    pub fn normal(&mut self) -> f64 {
         ((self.next() + self.next() + self.next() + self.next()) - 2.0) * 1.7
     }
 }
@@ -80,7 +81,7 @@ fn artist_genres(a: usize, fixture: &Fixture) -> Vec<String> {
     g
 }
 
-fn list_column(name: &str, lists: Vec<Vec<String>>) -> Column {
+pub fn list_column(name: &str, lists: Vec<Vec<String>>) -> Column {
     let series: Vec<Series> = lists.iter().map(|l| Series::new("".into(), l)).collect();
     Series::new(name.into(), series)
         .cast(&DataType::List(Box::new(DataType::String)))
@@ -88,7 +89,8 @@ fn list_column(name: &str, lists: Vec<Vec<String>>) -> Column {
         .into()
 }
 
-fn write(workdir: &Workdir, table: Table, columns: Vec<Column>) {
+/// Builds a frame from `columns` and writes it through the contract check.
+pub fn write(workdir: &Workdir, table: Table, columns: Vec<Column>) {
     let mut frame = DataFrame::new_infer_height(columns).unwrap();
     workdir.write_table(table, &mut frame).unwrap();
 }
