@@ -197,5 +197,6 @@ fn a_catalogue_above_the_raster_threshold_gives_a_bounded_page_that_states_the_c
     assert!(html.matches("<tr>").count() < 200, "tables are top-N");
     assert!(html.contains("represented by a seeded sample of 200"), "prolific artists are sampled in the heatmap");
     let figures: u64 = summary.figures.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
-    assert!(figures < 5_000_000, "figures take {figures} bytes");
+    // Eleven figures of fixed pixel size: about 7 MB at any catalogue size.
+    assert!(figures < 10_000_000, "figures take {figures} bytes");
 }

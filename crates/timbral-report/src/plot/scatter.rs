@@ -44,10 +44,10 @@ fn map_axes<'a, 'b>(area: &'a Area<'b>, title: &str, xy: &[(f64, f64)]) -> Resul
 /// Above this many points a scatter is drawn as a density raster: a million circles would
 /// hide each other, take seconds to draw and say nothing about where the bulk sits.
 pub const RASTER_ABOVE: usize = 20_000;
-/// Device pixels per raster cell: one CSS pixel.
-const CELL: u32 = px(1);
+/// Device pixels per raster cell: two CSS pixels, so that 100,000 songs fill their cells.
+const CELL: u32 = px(2);
 /// The faintest cell's share of its full colour, so that single songs stay visible.
-const FAINTEST: f64 = 0.2;
+const FAINTEST: f64 = 0.4;
 
 /// Whether `points` points are drawn as a density raster rather than as points.
 pub fn is_raster(points: usize) -> bool {
