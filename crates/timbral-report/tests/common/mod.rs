@@ -478,16 +478,23 @@ fn recommendation_table(workdir: &Workdir, ids: &[String], artist_of: &[usize], 
             same_col.push(artist_of[i] == artist_of[j]);
         }
     }
+    write_recommendations(workdir, (&t_col, r_col, &rec_col, d_col, same_col));
+}
+
+/// Writes `recommendations` from its columns: seed, rank, recommended song, distance, same artist.
+pub fn write_recommendations<S: AsRef<str>>(workdir: &Workdir, (seeds, ranks, recs, distances, same): (&[S], Vec<u32>, &[S], Vec<f64>, Vec<bool>)) {
+    let text = |v: &[S]| v.iter().map(AsRef::as_ref).collect::<Vec<&str>>();
+    let rows = same.len();
     write(
         workdir,
         Table::Recommendations,
         vec![
-            Column::new("track_id".into(), t_col),
-            Column::new("rank".into(), r_col),
-            Column::new("rec_track_id".into(), rec_col),
-            Column::new("distance".into(), d_col),
-            Column::new("same_artist".into(), &same_col),
-            Column::new("space".into(), vec!["umap"; same_col.len()]),
+            Column::new("track_id".into(), text(seeds)),
+            Column::new("rank".into(), ranks),
+            Column::new("rec_track_id".into(), text(recs)),
+            Column::new("distance".into(), distances),
+            Column::new("same_artist".into(), same),
+            Column::new("space".into(), vec!["umap"; rows]),
         ],
     );
 }

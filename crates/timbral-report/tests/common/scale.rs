@@ -14,7 +14,7 @@ use polars::prelude::*;
 use timbral_core::contract::seed_feature_names;
 use timbral_core::{Table, Workdir};
 
-use super::{list_column, write, Rng};
+use super::{list_column, write, write_recommendations, Rng};
 
 const ND: usize = 10;
 const CLUSTERS: usize = 40;
@@ -50,7 +50,8 @@ pub fn write_catalogue(workdir: &Workdir, songs: usize, artists: usize, genres: 
     let artist_offset: Vec<(f64, f64)> = (0..artists).map(|_| (1.5 * rng.normal(), 1.5 * rng.normal())).collect();
     let cluster_centre: Vec<(f64, f64)> = (0..CLUSTERS).map(|c| genre_centre[c % genres]).collect();
 
-    let (mut x, mut y, mut nd) = (Vec::with_capacity(songs), Vec::with_capacity(songs), vec![Vec::with_capacity(songs); ND]);
+    let (mut x, mut y) = (Vec::with_capacity(songs), Vec::with_capacity(songs));
+    let mut nd: Vec<Vec<f64>> = (0..ND).map(|_| Vec::with_capacity(songs)).collect();
     for &a in &artist_of {
         let (gx, gy) = genre_centre[artist_genres[a][0]];
         x.push(gx + artist_offset[a].0 + rng.normal());
@@ -363,16 +364,5 @@ fn recommendations(workdir: &Workdir, rng: &mut Rng, ids: &[String], artist_of: 
             same_col.push(artist_of[i] == artist_of[j]);
         }
     }
-    write(
-        workdir,
-        Table::Recommendations,
-        vec![
-            Column::new("track_id".into(), t_col),
-            Column::new("rank".into(), r_col),
-            Column::new("rec_track_id".into(), rec_col),
-            Column::new("distance".into(), d_col),
-            Column::new("same_artist".into(), same_col),
-            Column::new("space".into(), vec!["umap"; rows]),
-        ],
-    );
+    write_recommendations(workdir, (&t_col, r_col, &rec_col, d_col, same_col));
 }
