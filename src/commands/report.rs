@@ -26,6 +26,7 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         heatmap_artists: args.heatmap_artists,
         prolific_artists: args.prolific_artists,
         example_songs: args.example_songs,
+        seed: ctx.seed,
         ..ReportOptions::default()
     };
     let summary = write_report(&ctx.workdir, &opts)?;

@@ -2,70 +2,96 @@
 //! genres, the 2-D and n-D embedding, and cluster labels by song.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use timbral_core::Table;
 
 use crate::inputs::{f64s, i64s, str_lists, strs, Inputs};
 
-/// One song of the `tracks` table.
+/// One song of the `tracks` table. Artist, genre and source strings are shared between the
+/// songs that have them, so a million songs hold each distinct string once.
 #[derive(Debug, Clone)]
 pub struct Track {
     pub id: String,
     pub title: String,
-    pub artist_id: String,
-    pub artist: String,
-    pub genres: Vec<String>,
+    pub artist_id: Arc<str>,
+    pub artist: Arc<str>,
+    pub genres: Vec<Arc<str>>,
     pub duration_s: Option<f64>,
-    pub source: String,
+    pub source: Arc<str>,
 }
 
-/// The songs, indexed by id, with genre and artist rankings.
+/// The songs, sorted by id, with genre and artist rankings.
 #[derive(Debug, Default)]
 pub struct Catalogue {
+    /// Sorted by id, so that [`Catalogue::track`] needs no index of its own.
     pub tracks: Vec<Track>,
-    pub index: HashMap<String, usize>,
-    artist_names: HashMap<String, String>,
+    artist_names: HashMap<Arc<str>, Arc<str>>,
     /// Genres by song count, descending (ties by name).
     pub genres: Vec<(String, usize)>,
     /// Artist ids by song count, descending (ties by name).
     pub artists_by_songs: Vec<(String, usize)>,
 }
 
+/// One shared copy of each distinct string.
+#[derive(Default)]
+struct Interner(HashMap<String, Arc<str>>);
+
+impl Interner {
+    fn get(&mut self, text: String) -> Arc<str> {
+        if let Some(shared) = self.0.get(&text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = text.as_str().into();
+        self.0.insert(text, shared.clone());
+        shared
+    }
+}
+
+const TRACK_COLUMNS: [&str; 7] = ["track_id", "title", "artist_id", "artist_name", "genres", "duration_s", "source"];
+
 impl Catalogue {
     /// Reads `tracks` (and `artists` for names); the error says why the songs are unknown.
     pub fn load(inputs: &Inputs) -> Result<Catalogue, String> {
-        let frame = inputs.get(Table::Tracks)?;
+        let frame = inputs.columns(Table::Tracks, &TRACK_COLUMNS)?;
         let t = Table::Tracks;
-        let read = || -> timbral_core::Result<Vec<Track>> {
-            let ids = strs(frame, t, "track_id")?;
-            let titles = strs(frame, t, "title")?;
-            let artist_ids = strs(frame, t, "artist_id")?;
-            let artists = strs(frame, t, "artist_name")?;
-            let genres = str_lists(frame, t, "genres")?;
-            let durations = f64s(frame, t, "duration_s")?;
-            let sources = strs(frame, t, "source")?;
-            Ok((0..frame.height())
-                .map(|i| Track {
-                    id: ids[i].clone().unwrap_or_default(),
-                    title: titles[i].clone().unwrap_or_default(),
-                    artist_id: artist_ids[i].clone().unwrap_or_default(),
-                    artist: artists[i].clone().unwrap_or_default(),
-                    genres: genres[i].clone(),
-                    duration_s: durations[i],
-                    source: sources[i].clone().unwrap_or_default(),
+        let mut strings = Interner::default();
+        let mut read = || -> timbral_core::Result<Vec<Track>> {
+            let ids = strs(&frame, t, "track_id")?;
+            let titles = strs(&frame, t, "title")?;
+            let artist_ids = strs(&frame, t, "artist_id")?;
+            let artists = strs(&frame, t, "artist_name")?;
+            let genres = str_lists(&frame, t, "genres")?;
+            let durations = f64s(&frame, t, "duration_s")?;
+            let sources = strs(&frame, t, "source")?;
+            Ok(ids
+                .into_iter()
+                .zip(titles)
+                .zip(artist_ids.into_iter().zip(artists))
+                .zip(genres.into_iter().zip(durations).zip(sources))
+                .map(|(((id, title), (artist_id, artist)), ((genres, duration_s), source))| Track {
+                    id: id.unwrap_or_default(),
+                    title: title.unwrap_or_default(),
+                    artist_id: strings.get(artist_id.unwrap_or_default()),
+                    artist: strings.get(artist.unwrap_or_default()),
+                    genres: genres.into_iter().map(|g| strings.get(g)).collect(),
+                    duration_s,
+                    source: strings.get(source.unwrap_or_default()),
                 })
                 .collect())
         };
-        let tracks = read().map_err(|e| e.to_string())?;
-        let mut artist_names: HashMap<String, String> = HashMap::new();
-        if let Ok(artists) = inputs.get(Table::Artists)
+        let mut tracks = read().map_err(|e| e.to_string())?;
+        drop(frame);
+        tracks.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut artist_names: HashMap<Arc<str>, Arc<str>> = HashMap::new();
+        if let Ok(artists) = inputs.columns(Table::Artists, &["artist_id", "artist_name"])
             && let (Ok(ids), Ok(names)) = (
-                strs(artists, Table::Artists, "artist_id"),
-                strs(artists, Table::Artists, "artist_name"),
+                strs(&artists, Table::Artists, "artist_id"),
+                strs(&artists, Table::Artists, "artist_name"),
             ) {
                 for (id, name) in ids.into_iter().zip(names) {
                     if let (Some(id), Some(name)) = (id, name) {
-                        artist_names.insert(id, name);
+                        artist_names.insert(strings.get(id), name.into());
                     }
                 }
             }
@@ -74,32 +100,32 @@ impl Catalogue {
                 .entry(track.artist_id.clone())
                 .or_insert_with(|| track.artist.clone());
         }
-        let index = tracks.iter().enumerate().map(|(i, t)| (t.id.clone(), i)).collect();
-        let genres = ranked(tracks.iter().flat_map(|t| t.genres.iter().cloned()));
-        let artists_by_songs = ranked(tracks.iter().map(|t| t.artist_id.clone()));
-        Ok(Catalogue { tracks, index, artist_names, genres, artists_by_songs })
+        let genres = ranked(tracks.iter().flat_map(|t| t.genres.iter().map(|g| &**g)));
+        let artists_by_songs = ranked(tracks.iter().map(|t| &*t.artist_id));
+        Ok(Catalogue { tracks, artist_names, genres, artists_by_songs })
     }
 
     pub fn track(&self, id: &str) -> Option<&Track> {
-        self.index.get(id).map(|&i| &self.tracks[i])
+        let i = self.tracks.binary_search_by(|t| t.id.as_str().cmp(id)).ok()?;
+        Some(&self.tracks[i])
     }
 
     /// The artist's name, or its id when the name is unknown.
     pub fn artist_name(&self, artist_id: &str) -> String {
         self.artist_names
             .get(artist_id)
-            .cloned()
+            .map(|name| name.to_string())
             .unwrap_or_else(|| artist_id.to_string())
     }
 }
 
 /// Distinct values by count, descending, ties by value; each value counted once per item.
-fn ranked(values: impl Iterator<Item = String>) -> Vec<(String, usize)> {
-    let mut counts: HashMap<String, usize> = HashMap::new();
+fn ranked<'a>(values: impl Iterator<Item = &'a str>) -> Vec<(String, usize)> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
     for v in values {
         *counts.entry(v).or_default() += 1;
     }
-    let mut out: Vec<(String, usize)> = counts.into_iter().collect();
+    let mut out: Vec<(String, usize)> = counts.into_iter().map(|(v, n)| (v.to_string(), n)).collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out
 }
@@ -111,64 +137,85 @@ pub struct Embedding {
     pub xy: Vec<(f64, f64)>,
     /// Names of the n-D columns (`umap_1..umap_n`), empty when absent.
     pub nd_columns: Vec<String>,
-    /// One row per song, aligned with `track_ids` (empty when there are no n-D columns).
-    pub nd: Vec<Vec<f64>>,
+    /// Row-major, `nd_columns.len()` values per song, aligned with `track_ids` (f32: distances
+    /// between songs need no more).
+    nd: Vec<f32>,
 }
 
 impl Embedding {
     pub fn load(inputs: &Inputs) -> Result<Embedding, String> {
-        let frame = inputs.get(Table::Embedding)?;
         let t = Table::Embedding;
-        let ids = strs(frame, t, "track_id").map_err(|e| e.to_string())?;
-        let x = f64s(frame, t, "umap_x").map_err(|e| e.to_string())?;
-        let y = f64s(frame, t, "umap_y").map_err(|e| e.to_string())?;
-        let mut nd_columns: Vec<(usize, String)> = frame
-            .get_column_names()
-            .iter()
+        let schema = inputs.schema(t)?;
+        let mut nd_columns: Vec<(usize, String)> = schema
+            .iter_names()
             .filter_map(|name| {
                 let n = name.strip_prefix("umap_")?.parse::<usize>().ok()?;
                 Some((n, name.to_string()))
             })
             .collect();
         nd_columns.sort();
+        let mut wanted = vec!["track_id", "umap_x", "umap_y"];
+        wanted.extend(nd_columns.iter().map(|(_, n)| n.as_str()));
+        let frame = inputs.columns(t, &wanted)?;
+        let ids = strs(&frame, t, "track_id").map_err(|e| e.to_string())?;
+        let x = f64s(&frame, t, "umap_x").map_err(|e| e.to_string())?;
+        let y = f64s(&frame, t, "umap_y").map_err(|e| e.to_string())?;
         let nd_values = nd_columns
             .iter()
-            .map(|(_, name)| f64s(frame, t, name))
+            .map(|(_, name)| f64s(&frame, t, name))
             .collect::<timbral_core::Result<Vec<_>>>()
             .map_err(|e| e.to_string())?;
+        drop(frame);
         let mut out = Embedding {
             nd_columns: nd_columns.into_iter().map(|(_, n)| n).collect(),
             ..Embedding::default()
         };
-        for i in 0..frame.height() {
-            let (Some(id), Some(x), Some(y)) = (ids[i].clone(), x[i], y[i]) else {
+        for (i, id) in ids.into_iter().enumerate() {
+            let (Some(id), Some(x), Some(y)) = (id, x[i], y[i]) else {
                 continue;
             };
             let row: Option<Vec<f64>> = nd_values.iter().map(|c| c[i]).collect();
-            if !out.nd_columns.is_empty() {
-                let Some(row) = row else { continue };
-                out.nd.push(row);
-            }
+            let Some(row) = row else { continue };
+            out.nd.extend(row.into_iter().map(|v| v as f32));
             out.track_ids.push(id);
             out.xy.push((x, y));
         }
         Ok(out)
     }
 
-    /// The coordinates used for distances between songs, one row per song: the n-D UMAP when
-    /// present, else the map; with a description of the space.
-    pub fn distance_space(&self) -> (String, Vec<Vec<f64>>) {
+    /// The space used for distances between songs: the n-D UMAP when present, else the map.
+    pub fn distance_space(&self) -> String {
         if self.nd_columns.is_empty() {
-            ("the 2-D UMAP map".to_string(), self.xy.iter().map(|&(x, y)| vec![x, y]).collect())
+            "the 2-D UMAP map".to_string()
         } else {
-            (format!("the {}-D UMAP embedding", self.nd_columns.len()), self.nd.clone())
+            format!("the {}-D UMAP embedding", self.nd_columns.len())
+        }
+    }
+
+    /// The coordinates of song `row` in [`Embedding::distance_space`].
+    pub fn coordinates(&self, row: usize) -> Vec<f64> {
+        let dims = self.nd_columns.len();
+        if dims == 0 {
+            vec![self.xy[row].0, self.xy[row].1]
+        } else {
+            self.nd[row * dims..(row + 1) * dims].iter().map(|&v| f64::from(v)).collect()
         }
     }
 }
 
 /// Labels of one clustering (`kmeans`, `dbscan` or `hdbscan`) by song; -1 is noise.
 pub fn cluster_labels(inputs: &Inputs, method: &str) -> Result<HashMap<String, i64>, String> {
-    let frame = inputs.get(Table::Clusters)?;
+    let frame = inputs.columns(Table::Clusters, &["track_id", method])?;
+    labels_by_song(&frame, method)
+}
+
+/// Labels of one clustering for the given songs only.
+pub fn cluster_labels_of(inputs: &Inputs, method: &str, track_ids: &[&str]) -> Result<HashMap<String, i64>, String> {
+    let frame = inputs.rows_where_in(Table::Clusters, "track_id", track_ids, &["track_id", method])?;
+    labels_by_song(&frame, method)
+}
+
+fn labels_by_song(frame: &polars::prelude::DataFrame, method: &str) -> Result<HashMap<String, i64>, String> {
     let ids = strs(frame, Table::Clusters, "track_id").map_err(|e| e.to_string())?;
     let labels = i64s(frame, Table::Clusters, method).map_err(|e| e.to_string())?;
     Ok(ids
@@ -184,7 +231,7 @@ mod tests {
 
     #[test]
     fn ranking_breaks_ties_by_name() {
-        let r = ranked(["b", "a", "b", "c", "a"].iter().map(|s| s.to_string()));
+        let r = ranked(["b", "a", "b", "c", "a"].into_iter());
         assert_eq!(r, vec![("a".into(), 2), ("b".into(), 2), ("c".into(), 1)]);
     }
 }

@@ -1,4 +1,4 @@
-//! Loading the tables a report draws from. Every table is optional: a missing or unreadable
+//! Reading the tables a report draws from. Every table is optional: a missing or unreadable
 //! table becomes a message that the section shows instead of its figure, never an error that
 //! stops the report. Columns are looked up by name for the same reason.
 
@@ -34,30 +34,21 @@ pub fn producer(table: Table) -> &'static str {
     }
 }
 
-/// The tables loaded once for the whole report (segments excepted: they are only counted).
+/// The small tables, read whole once; every other table is scanned lazily for the columns
+/// and rows a section needs, so that the report's memory does not grow with the large tables
+/// (recommendations hold k rows per song, artist_similarity 2N rows per artist).
 pub struct Inputs {
     workdir: Workdir,
     tables: HashMap<Table, std::result::Result<DataFrame, String>>,
 }
 
-/// The tables read whole; `segments` and `features` are scanned for the few columns needed.
-const LOADED: [Table; 17] = [
-    Table::Tracks,
-    Table::Artists,
-    Table::AudioFeatures,
-    Table::IngestErrors,
+/// The tables read whole: their size grows at most with artists or genres, never with songs.
+const LOADED: [Table; 6] = [
     Table::Pca,
-    Table::Embedding,
-    Table::Clusters,
     Table::ModelSelection,
-    Table::KDistance,
     Table::ClusterQuality,
     Table::GenreDensity,
-    Table::GenreClusters,
-    Table::GenreGrid,
     Table::IntraArtist,
-    Table::ArtistSimilarity,
-    Table::Recommendations,
     Table::Eval,
 ];
 
@@ -74,7 +65,7 @@ impl Inputs {
         &self.workdir
     }
 
-    /// The table, or a sentence saying why it is not available.
+    /// A small table read whole, or a sentence saying why it is not available.
     pub fn get(&self, table: Table) -> std::result::Result<&DataFrame, String> {
         match self.tables.get(&table) {
             Some(Ok(frame)) => Ok(frame),
@@ -83,19 +74,84 @@ impl Inputs {
         }
     }
 
-    /// Rows per track of the segments table, without loading the segments themselves.
-    pub fn segment_counts(&self) -> std::result::Result<HashMap<String, u32>, String> {
-        let lazy = self
-            .workdir
-            .scan_table(Table::Segments)
-            .map_err(|e| unavailable(&self.workdir, Table::Segments, e))?;
-        let counts = lazy
-            .group_by([col("track_id")])
-            .agg([len().alias("n")])
-            .collect()
-            .map_err(|e| format!("counting segments: {e}"))?;
-        let ids = strs(&counts, Table::Segments, "track_id").map_err(|e| e.to_string())?;
-        let n = f64s(&counts, Table::Segments, "n").map_err(|e| e.to_string())?;
+    /// A lazy scan of `table` (schema checked), or a sentence saying why it is not available.
+    pub fn scan(&self, table: Table) -> std::result::Result<LazyFrame, String> {
+        self.workdir
+            .scan_table(table)
+            .map_err(|e| unavailable(&self.workdir, table, e))
+    }
+
+    /// The columns and types of `table`.
+    pub fn schema(&self, table: Table) -> std::result::Result<Schema, String> {
+        let schema = self
+            .scan(table)?
+            .collect_schema()
+            .map_err(|e| format!("table `{}` could not be read: {e}", table.name()))?;
+        Ok(schema.as_ref().clone())
+    }
+
+    /// Runs `query` on a scan of `table` with the streaming engine; errors name the table.
+    pub fn query(
+        &self,
+        table: Table,
+        query: impl FnOnce(LazyFrame) -> LazyFrame,
+    ) -> std::result::Result<DataFrame, String> {
+        query(self.scan(table)?)
+            .collect_with_engine(Engine::Streaming)
+            .map(|result| result.unwrap_single())
+            .map_err(|e| format!("table `{}` could not be read: {e}", table.name()))
+    }
+
+    /// Selected columns of `table`, every row.
+    pub fn columns(&self, table: Table, names: &[&str]) -> std::result::Result<DataFrame, String> {
+        let wanted: Vec<Expr> = names.iter().map(|n| col(*n)).collect();
+        self.query(table, |lazy| lazy.select(wanted))
+    }
+
+    /// The rows of `table` whose `key` is one of `values`, selected columns only.
+    pub fn rows_where_in(
+        &self,
+        table: Table,
+        key: &str,
+        values: &[&str],
+        names: &[&str],
+    ) -> std::result::Result<DataFrame, String> {
+        let wanted: Vec<Expr> = names.iter().map(|n| col(*n)).collect();
+        let set = Series::new("values".into(), values);
+        self.query(table, |lazy| {
+            lazy.filter(col(key).is_in(lit(set).implode(false), false)).select(wanted)
+        })
+    }
+
+    /// One aggregate of `table` as a number (`None` when null, e.g. the mean of no rows).
+    pub fn scalar(&self, table: Table, aggregate: Expr) -> std::result::Result<Option<f64>, String> {
+        let frame = self.query(table, |lazy| lazy.select([aggregate.alias("value")]))?;
+        let value = f64s(&frame, table, "value").map_err(|e| e.to_string())?;
+        Ok(value.first().copied().flatten())
+    }
+
+    /// The number of rows of `table`.
+    pub fn height(&self, table: Table) -> std::result::Result<usize, String> {
+        Ok(self.scalar(table, len())?.unwrap_or(0.0) as usize)
+    }
+
+    /// Segments per track: the extended features' `segment_count` when present (no segment is
+    /// read), else a streaming count over the `track_id` column of `segments`.
+    pub fn segment_counts(&self) -> std::result::Result<Vec<(String, u32)>, String> {
+        let from_features = self.schema(Table::Features).is_ok_and(|schema| schema.contains("segment_count"));
+        let (table, counts) = if from_features {
+            let counts = self.query(Table::Features, |lazy| {
+                lazy.select([col("track_id"), col("segment_count").alias("n")])
+            })?;
+            (Table::Features, counts)
+        } else {
+            let counts = self.query(Table::Segments, |lazy| {
+                lazy.group_by([col("track_id")]).agg([len().alias("n")])
+            })?;
+            (Table::Segments, counts)
+        };
+        let ids = strs(&counts, table, "track_id").map_err(|e| e.to_string())?;
+        let n = f64s(&counts, table, "n").map_err(|e| e.to_string())?;
         Ok(ids
             .into_iter()
             .zip(n)
@@ -105,14 +161,9 @@ impl Inputs {
 
     /// Selected columns of the features table (read lazily: it has 90+ columns).
     pub fn feature_columns(&self, names: &[&str]) -> std::result::Result<DataFrame, String> {
-        let lazy = self
-            .workdir
-            .scan_table(Table::Features)
-            .map_err(|e| unavailable(&self.workdir, Table::Features, e))?;
-        let mut wanted = vec![col("track_id")];
-        wanted.extend(names.iter().map(|n| col(*n)));
-        lazy.select(wanted)
-            .collect()
+        let mut wanted = vec!["track_id"];
+        wanted.extend_from_slice(names);
+        self.columns(Table::Features, &wanted)
             .map_err(|e| format!("reading columns {names:?} of table `features`: {e}"))
     }
 }
@@ -233,7 +284,7 @@ mod tests {
     fn absent_tables_name_their_producer() {
         let dir = tempfile::tempdir().unwrap();
         let inputs = Inputs::load(&Workdir::new(dir.path()));
-        let why = inputs.get(Table::Clusters).unwrap_err();
+        let why = inputs.scan(Table::Clusters).err().unwrap();
         assert!(why.contains("clusters") && why.contains("timbral cluster"), "{why}");
         let why = inputs.segment_counts().unwrap_err();
         assert!(why.contains("segments") && why.contains("timbral ingest"), "{why}");

@@ -36,6 +36,8 @@ pub struct ReportOptions {
     pub example_songs: usize,
     /// Rows of the most/least cohesive artist tables.
     pub cohesion_rows: usize,
+    /// Seed of the sampled songs of prolific artists in the artist distance heatmap.
+    pub seed: u64,
 }
 
 impl Default for ReportOptions {
@@ -48,6 +50,7 @@ impl Default for ReportOptions {
             neighbours: 5,
             example_songs: 4,
             cohesion_rows: 5,
+            seed: 42,
         }
     }
 }

@@ -175,3 +175,28 @@ fn same_input_gives_identical_pages_and_figures() {
     let repeat: Vec<Vec<u8>> = again.figures.iter().map(|f| std::fs::read(f).unwrap()).collect();
     assert!(pngs == repeat, "figures differ between two runs on the same input");
 }
+
+#[test]
+fn a_catalogue_above_the_raster_threshold_gives_a_bounded_page_that_states_the_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let workdir = Workdir::new(dir.path());
+    let songs = timbral_report::plot::scatter::RASTER_ABOVE + 5_000;
+    common::scale::write_catalogue(&workdir, songs, 2_500, 300);
+    let summary = write_report(&workdir, &ReportOptions::default()).unwrap();
+    let html = std::fs::read_to_string(&summary.index).unwrap();
+    check_page(&workdir, &html);
+    assert_eq!(summary.notice_count(), 1, "only the run manifest is missing: {:#?}", summary.sections);
+    // Each map states that its points are a raster, and how many songs it holds.
+    let note = format!("All {} songs are drawn as a density raster (above 20,000 points)", "25,000");
+    assert_eq!(html.matches(&note).count(), 3, "one note per map");
+    assert!(html.contains("Each pixel holds some of 25,000 songs"));
+    // Tables stay top-N with their totals; the page is small whatever the catalogue.
+    assert!(html.contains("Most concentrated genres (10 of "), "the genre table states its total");
+    assert_eq!(html.matches("; 5 of ").count(), 2, "both cohesion tables state their totals");
+    assert!(html.len() < 100_000, "the page is {} bytes", html.len());
+    assert!(html.matches("<tr>").count() < 200, "tables are top-N");
+    assert!(html.contains("represented by a seeded sample of 200"), "prolific artists are sampled in the heatmap");
+    let figures: u64 = summary.figures.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
+    // Eleven figures of fixed pixel size: about 7 MB at any catalogue size.
+    assert!(figures < 10_000_000, "figures take {figures} bytes");
+}

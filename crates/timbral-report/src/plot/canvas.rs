@@ -36,7 +36,7 @@ impl Size {
 }
 
 /// CSS pixels to device pixels.
-pub fn px(css: u32) -> u32 {
+pub const fn px(css: u32) -> u32 {
     css * SCALE
 }
 

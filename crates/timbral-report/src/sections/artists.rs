@@ -93,13 +93,13 @@ fn cohesion_tables(ctx: &Ctx, s: &mut Section, catalogue: &Catalogue) {
     let by = if ratio.is_some() { "ratio to the library's mean" } else { "mean distance" };
     s.push(Block::Subheading("Intra-artist similarity".into()));
     s.push(Block::Table(TableBlock {
-        caption: format!("Most cohesive artists (lowest {by})"),
+        caption: format!("Most cohesive artists (lowest {by}; {} of {} ranked)", n.min(order.len()), int(order.len())),
         header: header.clone(),
         rows: order.iter().take(n).map(|&i| row(i)).collect(),
         half: true,
     }));
     s.push(Block::Table(TableBlock {
-        caption: format!("Least cohesive artists (highest {by})"),
+        caption: format!("Least cohesive artists (highest {by}; {} of {} ranked)", n.min(order.len()), int(order.len())),
         header,
         rows: order.iter().rev().take(n).map(|&i| row(i)).collect(),
         half: true,
@@ -107,14 +107,27 @@ fn cohesion_tables(ctx: &Ctx, s: &mut Section, catalogue: &Catalogue) {
 }
 
 fn neighbour_tables(ctx: &Ctx, s: &mut Section, catalogue: &Catalogue) {
-    let frame = match ctx.inputs.get(Table::ArtistSimilarity) {
+    let t = Table::ArtistSimilarity;
+    // Only the rows of the most prolific artists are read: the table has 2N rows per artist.
+    let wanted: Vec<&str> = catalogue
+        .artists_by_songs
+        .iter()
+        .take(ctx.opts.prolific_artists.saturating_mul(4))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let frame = ctx.inputs.schema(t).and_then(|schema| {
+        let mut columns = vec!["artist_id", "other_artist_id", "distance"];
+        columns.extend(["pairs", "n_pairs"].into_iter().find(|c| schema.contains(c)));
+        ctx.inputs.rows_where_in(t, "artist_id", &wanted, &columns)
+    });
+    let frame = match frame {
         Ok(f) => f,
         Err(why) => {
             s.notice(why);
             return;
         }
     };
-    let t = Table::ArtistSimilarity;
+    let frame = &frame;
     let read = || -> timbral_core::Result<_> {
         Ok((strs(frame, t, "artist_id")?, strs(frame, t, "other_artist_id")?, f64s(frame, t, "distance")?))
     };
@@ -177,6 +190,15 @@ fn neighbour_tables(ctx: &Ctx, s: &mut Section, catalogue: &Catalogue) {
     }
 }
 
+/// Songs per artist in the distance heatmap; more prolific artists are sampled.
+const HEATMAP_SONGS: usize = 200;
+
+/// A seeded 64-bit FNV-1a hash: a sampling order that depends only on the seed and the id.
+fn seeded_hash(seed: u64, text: &str) -> u64 {
+    text.bytes()
+        .fold(0xcbf2_9ce4_8422_2325 ^ seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
 /// The study's artist distance: the mean euclidean distance over all pairs of songs (one of
 /// `a`, one of `b`), or over the distinct pairs when `a` and `b` are the same artist. `None`
 /// when there is no pair.
@@ -226,11 +248,11 @@ fn distance_heatmap(ctx: &Ctx, figures: &mut Figures, s: &mut Section, catalogue
             return Ok(());
         }
     };
-    let (space, coords) = embedding.distance_space();
+    let space = embedding.distance_space();
     let mut songs_of: HashMap<&str, Vec<usize>> = HashMap::new();
     for (row, id) in embedding.track_ids.iter().enumerate() {
         if let Some(track) = catalogue.track(id) {
-            songs_of.entry(track.artist_id.as_str()).or_default().push(row);
+            songs_of.entry(&*track.artist_id).or_default().push(row);
         }
     }
     let artists: Vec<&str> = catalogue
@@ -244,9 +266,28 @@ fn distance_heatmap(ctx: &Ctx, figures: &mut Figures, s: &mut Section, catalogue
         s.notice("Fewer than two artists have songs on the map, so there is no artist distance heatmap.");
         return Ok(());
     }
-    let d: Vec<Vec<Option<f64>>> = artists
+    // All pairs of two artists' songs cost songs², so prolific artists are sampled.
+    let mut sampled = 0;
+    let mut coords: Vec<Vec<f64>> = Vec::new();
+    let rows_of: Vec<Vec<usize>> = artists
         .iter()
-        .map(|a| artists.iter().map(|b| mean_pair_distance(&coords, &songs_of[a], &songs_of[b], a == b)).collect())
+        .map(|a| {
+            let mut rows = songs_of[a].clone();
+            if rows.len() > HEATMAP_SONGS {
+                sampled += 1;
+                rows.sort_by_key(|&row| (seeded_hash(ctx.opts.seed, &embedding.track_ids[row]), row));
+                rows.truncate(HEATMAP_SONGS);
+            }
+            rows.into_iter()
+                .map(|row| {
+                    coords.push(embedding.coordinates(row));
+                    coords.len() - 1
+                })
+                .collect()
+        })
+        .collect();
+    let d: Vec<Vec<Option<f64>>> = (0..artists.len())
+        .map(|a| (0..artists.len()).map(|b| mean_pair_distance(&coords, &rows_of[a], &rows_of[b], a == b)).collect())
         .collect();
     let order = greedy_order(&d);
     // Rows carry the names; columns are numbered like the rows to keep their labels short.
@@ -259,8 +300,16 @@ fn distance_heatmap(ctx: &Ctx, figures: &mut Figures, s: &mut Section, catalogue
         cols: (1..=order.len()).map(|k| k.to_string()).collect(),
         values: order.iter().map(|&i| order.iter().map(|&j| d[i][j]).collect()).collect(),
     };
+    let sample_note = if sampled > 0 {
+        format!(
+            " {sampled} of them have more than {HEATMAP_SONGS} songs and are represented by a seeded sample of {HEATMAP_SONGS} (seed {}).",
+            ctx.opts.seed
+        )
+    } else {
+        String::new()
+    };
     let caption = format!(
-        "Mean euclidean distance between the songs of the {} artists with most songs, in {space} (diagonal: between an artist's own songs; grey: an artist with one song). Artists are ordered so that near ones sit together; column k is the artist of row k.",
+        "Mean euclidean distance between the songs of the {} artists with most songs, in {space} (diagonal: between an artist's own songs; grey: an artist with one song). Artists are ordered so that near ones sit together; column k is the artist of row k.{sample_note}",
         matrix.rows.len()
     );
     let side = 420 + 22 * matrix.rows.len() as u32;

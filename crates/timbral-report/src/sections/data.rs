@@ -32,15 +32,15 @@ pub fn build(ctx: &Ctx, figures: &mut Figures) -> Result<Section> {
         ("Genres".to_string(), int(catalogue.genres.len())),
     ];
     if let Ok(counts) = &segment_counts {
-        facts.push(("Segments".to_string(), int(counts.values().map(|&n| n as usize).sum())));
+        facts.push(("Segments".to_string(), int(counts.iter().map(|&(_, n)| n as usize).sum())));
     }
     let mut sources: BTreeMap<&str, usize> = BTreeMap::new();
     for t in tracks {
-        *sources.entry(t.source.as_str()).or_default() += 1;
+        *sources.entry(&*t.source).or_default() += 1;
     }
     facts.push(("Sources".to_string(), int(sources.len())));
-    if let Ok(errors) = ctx.inputs.get(Table::IngestErrors) {
-        facts.push(("Ingest errors".to_string(), int(errors.height())));
+    if let Ok(errors) = ctx.inputs.height(Table::IngestErrors) {
+        facts.push(("Ingest errors".to_string(), int(errors)));
     }
     s.push(Block::Facts(facts));
     if !sources.is_empty() {
@@ -77,12 +77,11 @@ pub fn build(ctx: &Ctx, figures: &mut Figures) -> Result<Section> {
     let mut median_rate = None;
     match &segment_counts {
         Ok(counts) => {
-            let rates: Vec<f64> = tracks
+            let rates: Vec<f64> = counts
                 .iter()
-                .filter_map(|t| {
-                    let n = *counts.get(&t.id)?;
-                    let d = t.duration_s.filter(|d| *d > 0.0)?;
-                    Some(f64::from(n) / d)
+                .filter_map(|(id, n)| {
+                    let d = catalogue.track(id)?.duration_s.filter(|d| *d > 0.0)?;
+                    Some(f64::from(*n) / d)
                 })
                 .collect();
             median_rate = median(&rates);

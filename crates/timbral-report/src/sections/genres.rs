@@ -1,6 +1,6 @@
 //! Section 5: where genres sit on the map and how they spread over clusters.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use polars::prelude::DataFrame;
 use timbral_core::{Result, Table};
@@ -47,8 +47,15 @@ fn genre_ranking(ctx: &Ctx) -> Vec<String> {
     rows.into_iter().map(|r| r.0).collect()
 }
 
+/// The genres read for a figure of `shown` genres: the most common ones, with room for some
+/// that the table lacks (a genre too small for a density, say), never the whole list.
+fn candidates(ranking: &[String], shown: usize) -> Vec<&str> {
+    ranking.iter().take(shown.saturating_mul(4)).map(String::as_str).collect()
+}
+
 fn density_panels(ctx: &Ctx, figures: &mut Figures, s: &mut Section, ranking: &[String]) -> Result<()> {
-    let frame = match ctx.inputs.get(Table::GenreGrid) {
+    let wanted = candidates(ranking, ctx.opts.top_genres);
+    let frame = match ctx.inputs.rows_where_in(Table::GenreGrid, "genre", &wanted, &["genre", "x", "y", "density"]) {
         Ok(f) => f,
         Err(why) => {
             s.notice(why);
@@ -57,7 +64,7 @@ fn density_panels(ctx: &Ctx, figures: &mut Figures, s: &mut Section, ranking: &[
     };
     let read = || -> timbral_core::Result<_> {
         let t = Table::GenreGrid;
-        Ok((strs(frame, t, "genre")?, f64s(frame, t, "x")?, f64s(frame, t, "y")?, f64s(frame, t, "density")?))
+        Ok((strs(&frame, t, "genre")?, f64s(&frame, t, "x")?, f64s(&frame, t, "y")?, f64s(&frame, t, "density")?))
     };
     let (genres, xs, ys, densities) = match read() {
         Ok(columns) => columns,
@@ -98,7 +105,8 @@ fn density_panels(ctx: &Ctx, figures: &mut Figures, s: &mut Section, ranking: &[
 }
 
 fn cluster_heatmap(ctx: &Ctx, figures: &mut Figures, s: &mut Section, ranking: &[String]) -> Result<()> {
-    let frame = match ctx.inputs.get(Table::GenreClusters) {
+    let wanted = candidates(ranking, ctx.opts.heatmap_genres);
+    let frame = match ctx.inputs.rows_where_in(Table::GenreClusters, "genre", &wanted, &["genre", "cluster", "share"]) {
         Ok(f) => f,
         Err(why) => {
             s.notice(why);
@@ -107,7 +115,7 @@ fn cluster_heatmap(ctx: &Ctx, figures: &mut Figures, s: &mut Section, ranking: &
     };
     let read = || -> timbral_core::Result<_> {
         let t = Table::GenreClusters;
-        Ok((strs(frame, t, "genre")?, i64s(frame, t, "cluster")?, f64s(frame, t, "share")?))
+        Ok((strs(&frame, t, "genre")?, i64s(&frame, t, "cluster")?, f64s(&frame, t, "share")?))
     };
     let (genres, clusters, shares) = match read() {
         Ok(columns) => columns,
@@ -116,9 +124,10 @@ fn cluster_heatmap(ctx: &Ctx, figures: &mut Figures, s: &mut Section, ranking: &
             return Ok(());
         }
     };
+    let present: HashSet<&str> = genres.iter().flatten().map(String::as_str).collect();
     let rows: Vec<String> = ranking
         .iter()
-        .filter(|g| genres.iter().any(|x| x.as_deref() == Some(g.as_str())))
+        .filter(|g| present.contains(g.as_str()))
         .take(ctx.opts.heatmap_genres)
         .cloned()
         .collect();

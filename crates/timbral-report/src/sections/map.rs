@@ -9,7 +9,7 @@ use crate::catalogue::{cluster_labels, Catalogue, Embedding};
 use crate::format::{int, pct};
 use crate::html::Section;
 use crate::inputs::{f64s, strs};
-use crate::plot::scatter::{scatter_categories, scatter_values};
+use crate::plot::scatter::{is_raster, raster_note, scatter_categories, scatter_values};
 use crate::plot::Size;
 
 /// The formula of the acousticness proxy, quoted in the report.
@@ -29,9 +29,13 @@ pub fn build(ctx: &Ctx, figures: &mut Figures) -> Result<Section> {
             return Ok(s);
         }
     };
+    let what = if is_raster(embedding.xy.len()) {
+        format!("Each pixel holds some of {} songs", int(embedding.xy.len()))
+    } else {
+        format!("Each dot is one of {} songs", int(embedding.xy.len()))
+    };
     s.read(format!(
-        "Each dot is one of {} songs placed by UMAP so that songs with similar timbre sit close together; the axes have no units, only distances matter. The same map is coloured three ways: by how acoustic a song is, by the HDBSCAN cluster it falls in, and by genre.",
-        int(embedding.xy.len())
+        "{what} placed by UMAP so that songs with similar timbre sit close together; the axes have no units, only distances matter. The same map is coloured three ways: by how acoustic a song is, by the HDBSCAN cluster it falls in, and by genre.",
     ));
     acousticness_map(ctx, figures, &mut s, embedding)?;
     cluster_map(ctx, figures, &mut s, embedding)?;
@@ -62,6 +66,7 @@ fn acousticness_map(ctx: &Ctx, figures: &mut Figures, s: &mut Section, embedding
         },
     };
     let title = format!("Map coloured by {label}");
+    let caption = caption + &raster_note(embedding.xy.len(), &format!("its songs' mean {label}"));
     figures.add(
         s,
         "map_acousticness.png",
@@ -73,9 +78,9 @@ fn acousticness_map(ctx: &Ctx, figures: &mut Figures, s: &mut Section, embedding
 
 /// Acousticness from `audio_features`, aligned with the map, when any song has it.
 fn measured_acousticness(ctx: &Ctx, embedding: &Embedding) -> Option<Vec<Option<f64>>> {
-    let frame = ctx.inputs.get(Table::AudioFeatures).ok()?;
-    let ids = strs(frame, Table::AudioFeatures, "track_id").ok()?;
-    let values = f64s(frame, Table::AudioFeatures, "acousticness").ok()?;
+    let frame = ctx.inputs.columns(Table::AudioFeatures, &["track_id", "acousticness"]).ok()?;
+    let ids = strs(&frame, Table::AudioFeatures, "track_id").ok()?;
+    let values = f64s(&frame, Table::AudioFeatures, "acousticness").ok()?;
     let by_id: HashMap<String, f64> = ids
         .into_iter()
         .zip(values)
@@ -157,9 +162,10 @@ fn cluster_map(ctx: &Ctx, figures: &mut Figures, s: &mut Section, embedding: &Em
         ));
     }
     let caption = format!(
-        "Colour: HDBSCAN cluster on the higher-dimensional UMAP; grey dots ({}) are noise, songs HDBSCAN left unassigned. {} clusters.",
+        "Colour: HDBSCAN cluster on the higher-dimensional UMAP; grey dots ({}) are noise, songs HDBSCAN left unassigned. {} clusters.{}",
         pct(noise_share),
-        clusters.len()
+        clusters.len(),
+        raster_note(embedding.xy.len(), "its most common cluster (grey: mostly noise)")
     );
     figures.add(
         s,
@@ -193,13 +199,14 @@ fn genre_map(ctx: &Ctx, figures: &mut Figures, s: &mut Section, embedding: &Embe
                 .track(id)?
                 .genres
                 .iter()
-                .filter_map(|g| rank.get(g.as_str()).copied())
+                .filter_map(|g| rank.get(&**g).copied())
                 .min()
         })
         .collect();
     let caption = format!(
-        "Colour: the {} most common genres; a song with several takes the most common. Grey: songs in none of them.",
-        top.len()
+        "Colour: the {} most common genres; a song with several takes the most common. Grey: songs in none of them.{}",
+        top.len(),
+        raster_note(embedding.xy.len(), "its most common genre (grey: mostly other genres)")
     );
     figures.add(
         s,

@@ -1,12 +1,10 @@
 //! Section 4: choosing k for K-Means and eps for DBSCAN.
 
-use std::collections::BTreeSet;
-
 use plotters::prelude::RGBColor;
+use polars::prelude::{col, lit, DataType};
 use timbral_core::{Result, Table};
 
 use super::{Ctx, Figures};
-use crate::catalogue::cluster_labels;
 use crate::format::{num, pct};
 use crate::html::Section;
 use crate::inputs::{bools, f64s, has, strs};
@@ -44,9 +42,9 @@ fn chosen_k(ctx: &Ctx, frame: &polars::prelude::DataFrame, ks: &[Option<f64>]) -
                 return ks[i];
             }
     }
-    let labels = cluster_labels(&ctx.inputs, "kmeans").ok()?;
-    let distinct: BTreeSet<i64> = labels.values().copied().filter(|&l| l >= 0).collect();
-    (!distinct.is_empty()).then_some(distinct.len() as f64)
+    let kmeans = col("kmeans");
+    let distinct = ctx.inputs.scalar(Table::Clusters, kmeans.clone().filter(kmeans.gt_eq(lit(0))).n_unique()).ok()??;
+    (distinct > 0.0).then_some(distinct)
 }
 
 fn kmeans_panels(ctx: &Ctx, figures: &mut Figures, s: &mut Section, reading: &mut Vec<String>) -> Result<()> {
@@ -144,6 +142,19 @@ fn kmeans_panels(ctx: &Ctx, figures: &mut Figures, s: &mut Section, reading: &mu
     )
 }
 
+/// Points kept of the k-distance curve: a figure 2,240 pixels wide shows no more.
+const CURVE_POINTS: usize = 2_000;
+
+/// At most about `keep` points of a sorted curve: every n-th point, and always the last.
+fn thin_curve(points: Vec<(f64, f64)>, keep: usize) -> Vec<(f64, f64)> {
+    let step = points.len().div_ceil(keep.max(1)).max(1);
+    if step == 1 {
+        return points;
+    }
+    let last = points.len() - 1;
+    points.into_iter().enumerate().filter(|(i, _)| i % step == 0 || *i == last).map(|(_, p)| p).collect()
+}
+
 /// The DBSCAN eps the run chose: `dbscan_eps` in `cluster_quality` (or `eval`), else the
 /// distance at the `knee` flag of `kdistance`.
 fn chosen_eps(ctx: &Ctx, frame: &polars::prelude::DataFrame, distances: &[Option<f64>]) -> Option<f64> {
@@ -163,19 +174,18 @@ fn chosen_eps(ctx: &Ctx, frame: &polars::prelude::DataFrame, distances: &[Option
 }
 
 fn noise_share(ctx: &Ctx, method: &str) -> Option<f64> {
-    let labels = cluster_labels(&ctx.inputs, method).ok()?;
-    (!labels.is_empty()).then(|| labels.values().filter(|&&l| l < 0).count() as f64 / labels.len() as f64)
+    ctx.inputs.scalar(Table::Clusters, col(method).lt(lit(0)).cast(DataType::Float64).mean()).ok()?
 }
 
 fn kdistance_curve(ctx: &Ctx, figures: &mut Figures, s: &mut Section, reading: &mut Vec<String>) -> Result<()> {
-    let frame = match ctx.inputs.get(Table::KDistance) {
+    let frame = match ctx.inputs.columns(Table::KDistance, &["rank", "distance", "knee"]) {
         Ok(f) => f,
         Err(why) => {
             s.notice(why);
             return Ok(());
         }
     };
-    let (ranks, distances) = match (f64s(frame, Table::KDistance, "rank"), f64s(frame, Table::KDistance, "distance")) {
+    let (ranks, distances) = match (f64s(&frame, Table::KDistance, "rank"), f64s(&frame, Table::KDistance, "distance")) {
         (Ok(r), Ok(d)) => (r, d),
         (Err(e), _) | (_, Err(e)) => {
             s.notice(format!("The k-distance curve cannot be drawn: {e}."));
@@ -188,7 +198,8 @@ fn kdistance_curve(ctx: &Ctx, figures: &mut Figures, s: &mut Section, reading: &
         s.notice("The kdistance table has no rows, so there is no k-distance curve.");
         return Ok(());
     }
-    let eps = chosen_eps(ctx, frame, &distances);
+    let points = thin_curve(points, CURVE_POINTS);
+    let eps = chosen_eps(ctx, &frame, &distances);
     let (dbscan_noise, hdbscan_noise) = (noise_share(ctx, "dbscan"), noise_share(ctx, "hdbscan"));
     let mut chart = XyChart::new("DBSCAN k-distance curve", "songs sorted by distance", "distance to k-th neighbour");
     chart.legend_at = plotters::prelude::SeriesLabelPosition::UpperLeft;
@@ -225,4 +236,18 @@ fn kdistance_curve(ctx: &Ctx, figures: &mut Figures, s: &mut Section, reading: &
     }
     reading.push(text);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_curve_keeps_every_nth_point_and_the_last() {
+        let points: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, i as f64)).collect();
+        let xs = |p: Vec<(f64, f64)>| p.into_iter().map(|p| p.0).collect::<Vec<_>>();
+        assert_eq!(xs(thin_curve(points.clone(), 4)), vec![0.0, 3.0, 6.0, 9.0]);
+        assert_eq!(xs(thin_curve(points.clone(), 3)), vec![0.0, 4.0, 8.0, 9.0]);
+        assert_eq!(thin_curve(points.clone(), 10), points);
+    }
 }

@@ -2,11 +2,12 @@
 
 use std::collections::HashMap;
 
+use polars::prelude::{col, lit, DataFrame, DataType, IntoLazy, SortMultipleOptions};
 use timbral_core::{Result, Table};
 
 use super::Ctx;
-use crate::catalogue::cluster_labels;
-use crate::format::{int, median, num, pct};
+use crate::catalogue::cluster_labels_of;
+use crate::format::{int, num, pct};
 use crate::html::{Block, Section, TableBlock};
 use crate::inputs::{bools, f64s, strs};
 
@@ -23,7 +24,17 @@ pub fn build(ctx: &Ctx) -> Result<Section> {
     s.read(
         "The study's naive recommender suggests the songs nearest to a given song in the embedding, using no listening data at all. Below are a few example songs, one from each of the most prolific artists, with their nearest songs. Recommendations by the same artist are a sign that the embedding captures an artist's sound; different artists at a small distance are the interesting suggestions.",
     );
-    let frame = match ctx.inputs.get(Table::Recommendations) {
+    let k = ctx.opts.neighbours;
+    // The headline figures in one streaming pass: the table holds k rows per song.
+    let facts = ctx.inputs.query(Table::Recommendations, |lazy| {
+        let top_k = col("rank").lt_eq(lit(k as u32));
+        lazy.select([
+            col("track_id").n_unique().alias("songs"),
+            col("same_artist").filter(top_k).cast(DataType::Float64).mean().alias("same_share"),
+            col("distance").filter(col("rank").eq(lit(1u32))).median().alias("nearest"),
+        ])
+    });
+    let facts = match facts {
         Ok(f) => f,
         Err(why) => {
             s.notice(why);
@@ -31,70 +42,45 @@ pub fn build(ctx: &Ctx) -> Result<Section> {
         }
     };
     let t = Table::Recommendations;
-    let read = || -> timbral_core::Result<_> {
-        Ok((
-            strs(frame, t, "track_id")?,
-            f64s(frame, t, "rank")?,
-            strs(frame, t, "rec_track_id")?,
-            f64s(frame, t, "distance")?,
-            bools(frame, t, "same_artist").unwrap_or_else(|_| vec![None; frame.height()]),
-        ))
-    };
-    let (seeds, ranks, recs, distances, same) = match read() {
-        Ok(c) => c,
-        Err(e) => {
-            s.notice(format!("The recommendations cannot be shown: {e}."));
-            return Ok(s);
-        }
-    };
-    let mut by_seed: HashMap<&str, Vec<Rec>> = HashMap::new();
-    for i in 0..seeds.len() {
-        if let (Some(seed), Some(rank), Some(song)) = (&seeds[i], ranks[i], &recs[i]) {
-            by_seed.entry(seed.as_str()).or_default().push(Rec {
-                rank,
-                song: song.clone(),
-                distance: distances[i],
-                same_artist: same[i],
-            });
-        }
-    }
-    if by_seed.is_empty() {
+    let value = |name: &str| f64s(&facts, t, name).ok().and_then(|v| v.first().copied().flatten());
+    let songs = value("songs").unwrap_or(0.0) as usize;
+    if songs == 0 {
         s.notice("The recommendations table has no rows.");
         return Ok(s);
     }
-    let k = ctx.opts.neighbours;
-    let top: Vec<&Rec> = by_seed.values().flat_map(|r| r.iter().filter(|r| r.rank <= k as f64)).collect();
-    let same_share = {
-        let known: Vec<bool> = top.iter().filter_map(|r| r.same_artist).collect();
-        (!known.is_empty()).then(|| known.iter().filter(|&&b| b).count() as f64 / known.len() as f64)
-    };
-    let first: Vec<f64> = by_seed.values().flat_map(|r| r.iter().filter(|r| r.rank <= 1.0).filter_map(|r| r.distance)).collect();
-    let mut facts = vec![("Songs with recommendations".to_string(), int(by_seed.len()))];
-    if let Some(share) = same_share {
-        facts.push((format!("Same artist in the top {k}"), pct(share)));
+    let mut shown = vec![("Songs with recommendations".to_string(), int(songs))];
+    if let Some(share) = value("same_share") {
+        shown.push((format!("Same artist in the top {k}"), pct(share)));
     }
-    if let Some(m) = median(&first) {
-        facts.push(("Median distance to the nearest song".to_string(), num(m)));
+    if let Some(m) = value("nearest") {
+        shown.push(("Median distance to the nearest song".to_string(), num(m)));
     }
-    s.push(Block::Facts(facts));
+    s.push(Block::Facts(shown));
 
-    let clusters = cluster_labels(&ctx.inputs, "hdbscan").unwrap_or_default();
+    let by_seed = match example_recommendations(ctx) {
+        Ok(r) => r,
+        Err(why) => {
+            s.notice(format!("The example recommendations cannot be shown: {why}."));
+            return Ok(s);
+        }
+    };
+    let ids: Vec<&str> = by_seed
+        .iter()
+        .flat_map(|(seed, recs)| std::iter::once(seed.as_str()).chain(recs.iter().map(|r| r.song.as_str())))
+        .collect();
+    let clusters = cluster_labels_of(&ctx.inputs, "hdbscan", &ids).unwrap_or_default();
     let cluster = |id: &str| match clusters.get(id) {
         Some(c) if *c >= 0 => c.to_string(),
         Some(_) => "noise".to_string(),
         None => "–".to_string(),
     };
-    let examples = example_songs(ctx, &by_seed);
-    for seed in examples {
-        let mut rows: Vec<&Rec> = by_seed[seed.as_str()].iter().collect();
-        rows.sort_by(|a, b| a.rank.total_cmp(&b.rank));
-        let (title, artist) = describe(ctx, &seed);
+    for (seed, rows) in &by_seed {
+        let (title, artist) = describe(ctx, seed);
         s.push(Block::Table(TableBlock {
-            caption: format!("{title} by {artist} (cluster {})", cluster(&seed)),
+            caption: format!("{title} by {artist} (cluster {})", cluster(seed)),
             header: ["rank", "song", "artist", "distance", "same artist", "cluster"].map(String::from).to_vec(),
             rows: rows
                 .iter()
-                .take(k)
                 .map(|r| {
                     let (title, artist) = describe(ctx, &r.song);
                     vec![
@@ -120,34 +106,86 @@ pub fn build(ctx: &Ctx) -> Result<Section> {
 /// A song's title and artist, or its id and "unknown artist".
 fn describe(ctx: &Ctx, track_id: &str) -> (String, String) {
     match ctx.catalogue.as_ref().ok().and_then(|c| c.track(track_id)) {
-        Some(t) => (t.title.clone(), t.artist.clone()),
+        Some(t) => (t.title.clone(), t.artist.to_string()),
         None => (track_id.to_string(), "unknown artist".to_string()),
     }
 }
 
-/// One song per most prolific artist (its first title alphabetically) that has
-/// recommendations; without the catalogue, the first seeds by id.
-fn example_songs(ctx: &Ctx, by_seed: &HashMap<&str, Vec<Rec>>) -> Vec<String> {
+/// The top-k recommendations of the example songs, in page order: one song per most prolific
+/// artist (its first title alphabetically) that has recommendations; without the catalogue,
+/// or when none of those has any, the first seeds by id. Only these songs' rows are read.
+fn example_recommendations(ctx: &Ctx) -> std::result::Result<Vec<(String, Vec<Rec>)>, String> {
     let n = ctx.opts.example_songs;
     if let Ok(catalogue) = &ctx.catalogue {
-        let picked: Vec<String> = catalogue
+        // Candidates: every song of a few more artists than needed, best first per artist.
+        let artists: HashMap<&str, usize> = catalogue
             .artists_by_songs
             .iter()
-            .filter_map(|(artist, _)| {
-                catalogue
-                    .tracks
-                    .iter()
-                    .filter(|t| &t.artist_id == artist && by_seed.contains_key(t.id.as_str()))
-                    .min_by(|a, b| a.title.cmp(&b.title).then_with(|| a.id.cmp(&b.id)))
-                    .map(|t| t.id.clone())
-            })
+            .take(n.saturating_mul(4))
+            .enumerate()
+            .map(|(i, (id, _))| (id.as_str(), i))
+            .collect();
+        let mut songs: Vec<Vec<&crate::catalogue::Track>> = vec![Vec::new(); artists.len()];
+        for t in &catalogue.tracks {
+            if let Some(&i) = artists.get(&*t.artist_id) {
+                songs[i].push(t);
+            }
+        }
+        for list in &mut songs {
+            list.sort_by(|a, b| a.title.cmp(&b.title).then_with(|| a.id.cmp(&b.id)));
+        }
+        let candidates: Vec<&str> = songs.iter().flatten().map(|t| t.id.as_str()).collect();
+        let mut recs = top_k_of(ctx, &candidates)?;
+        let picked: Vec<String> = songs
+            .iter()
+            .filter_map(|list| list.iter().find(|t| recs.contains_key(t.id.as_str())).map(|t| t.id.clone()))
             .take(n)
             .collect();
         if !picked.is_empty() {
-            return picked;
+            return Ok(picked.into_iter().map(|id| { let r = recs.remove(&id).unwrap_or_default(); (id, r) }).collect());
         }
     }
-    let mut ids: Vec<&str> = by_seed.keys().copied().collect();
-    ids.sort();
-    ids.into_iter().take(n).map(str::to_string).collect()
+    let first = ctx.inputs.query(Table::Recommendations, |lazy| {
+        lazy.select([col("track_id").unique()])
+            .sort(["track_id"], SortMultipleOptions::default())
+            .limit(n as u32)
+    })?;
+    let ids: Vec<String> = strs(&first, Table::Recommendations, "track_id").map_err(|e| e.to_string())?.into_iter().flatten().collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut recs = top_k_of(ctx, &refs)?;
+    Ok(ids.into_iter().map(|id| { let r = recs.remove(&id).unwrap_or_default(); (id, r) }).collect())
+}
+
+/// The first `neighbours` recommendations of each of `seeds`, by rank.
+fn top_k_of(ctx: &Ctx, seeds: &[&str]) -> std::result::Result<HashMap<String, Vec<Rec>>, String> {
+    let t = Table::Recommendations;
+    let frame = ctx.inputs.rows_where_in(t, "track_id", seeds, &["track_id", "rank", "rec_track_id", "distance", "same_artist"])?;
+    let frame: DataFrame = frame
+        .lazy()
+        .filter(col("rank").lt_eq(lit(ctx.opts.neighbours as u32)))
+        .sort(["track_id", "rank"], SortMultipleOptions::default())
+        .collect()
+        .map_err(|e| format!("sorting recommendations: {e}"))?;
+    let read = || -> timbral_core::Result<_> {
+        Ok((
+            strs(&frame, t, "track_id")?,
+            f64s(&frame, t, "rank")?,
+            strs(&frame, t, "rec_track_id")?,
+            f64s(&frame, t, "distance")?,
+            bools(&frame, t, "same_artist")?,
+        ))
+    };
+    let (seed_ids, ranks, songs, distances, same) = read().map_err(|e| e.to_string())?;
+    let mut out: HashMap<String, Vec<Rec>> = HashMap::new();
+    for i in 0..seed_ids.len() {
+        if let (Some(seed), Some(rank), Some(song)) = (&seed_ids[i], ranks[i], &songs[i]) {
+            out.entry(seed.clone()).or_default().push(Rec {
+                rank,
+                song: song.clone(),
+                distance: distances[i],
+                same_artist: same[i],
+            });
+        }
+    }
+    Ok(out)
 }

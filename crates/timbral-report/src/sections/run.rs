@@ -69,14 +69,15 @@ fn versions(ctx: &Ctx, s: &mut Section) {
     rows.push(vec![
         "report options".to_string(),
         format!(
-            "top genres {}, heatmap genres {}, heatmap artists {}, prolific artists {}, neighbours {}, example songs {}, cohesion rows {}",
+            "top genres {}, heatmap genres {}, heatmap artists {}, prolific artists {}, neighbours {}, example songs {}, cohesion rows {}, seed {}",
             opts.top_genres,
             opts.heatmap_genres,
             opts.heatmap_artists,
             opts.prolific_artists,
             opts.neighbours,
             opts.example_songs,
-            opts.cohesion_rows
+            opts.cohesion_rows,
+            opts.seed
         ),
     ]);
     s.push(Block::Subheading("Versions and report parameters".into()));

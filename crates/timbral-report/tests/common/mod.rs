@@ -1,8 +1,11 @@
 //! A small but realistic workdir for report tests: 12 artists x 10 songs in three timbre
 //! groups, with every interim and processed table the report reads, built with Polars and
-//! written through `Workdir::write_table` (so each table passes the contract).
+//! written through `Workdir::write_table` (so each table passes the contract). The
+//! `report_at_scale` example reuses its generator and writer for catalogues of any size.
 
 #![allow(dead_code)]
+
+pub mod scale;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -29,10 +32,10 @@ pub struct Fixture {
 }
 
 /// SplitMix64: a tiny deterministic generator, enough for fixture noise.
-struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> f64 {
+    pub fn next(&mut self) -> f64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -41,7 +44,7 @@ impl Rng {
     }
 
     /// Roughly normal: the sum of four uniforms, centred and scaled.
-    fn normal(&mut self) -> f64 {
+    pub fn normal(&mut self) -> f64 {
         ((self.next() + self.next() + self.next() + self.next()) - 2.0) * 1.7
     }
 }
@@ -80,7 +83,7 @@ fn artist_genres(a: usize, fixture: &Fixture) -> Vec<String> {
     g
 }
 
-fn list_column(name: &str, lists: Vec<Vec<String>>) -> Column {
+pub fn list_column(name: &str, lists: Vec<Vec<String>>) -> Column {
     let series: Vec<Series> = lists.iter().map(|l| Series::new("".into(), l)).collect();
     Series::new(name.into(), series)
         .cast(&DataType::List(Box::new(DataType::String)))
@@ -88,7 +91,8 @@ fn list_column(name: &str, lists: Vec<Vec<String>>) -> Column {
         .into()
 }
 
-fn write(workdir: &Workdir, table: Table, columns: Vec<Column>) {
+/// Builds a frame from `columns` and writes it through the contract check.
+pub fn write(workdir: &Workdir, table: Table, columns: Vec<Column>) {
     let mut frame = DataFrame::new_infer_height(columns).unwrap();
     workdir.write_table(table, &mut frame).unwrap();
 }
@@ -474,16 +478,23 @@ fn recommendation_table(workdir: &Workdir, ids: &[String], artist_of: &[usize], 
             same_col.push(artist_of[i] == artist_of[j]);
         }
     }
+    write_recommendations(workdir, (&t_col, r_col, &rec_col, d_col, same_col));
+}
+
+/// Writes `recommendations` from its columns: seed, rank, recommended song, distance, same artist.
+pub fn write_recommendations<S: AsRef<str>>(workdir: &Workdir, (seeds, ranks, recs, distances, same): (&[S], Vec<u32>, &[S], Vec<f64>, Vec<bool>)) {
+    let text = |v: &[S]| v.iter().map(AsRef::as_ref).collect::<Vec<&str>>();
+    let rows = same.len();
     write(
         workdir,
         Table::Recommendations,
         vec![
-            Column::new("track_id".into(), t_col),
-            Column::new("rank".into(), r_col),
-            Column::new("rec_track_id".into(), rec_col),
-            Column::new("distance".into(), d_col),
-            Column::new("same_artist".into(), &same_col),
-            Column::new("space".into(), vec!["umap"; same_col.len()]),
+            Column::new("track_id".into(), text(seeds)),
+            Column::new("rank".into(), ranks),
+            Column::new("rec_track_id".into(), text(recs)),
+            Column::new("distance".into(), distances),
+            Column::new("same_artist".into(), same),
+            Column::new("space".into(), vec!["umap"; rows]),
         ],
     );
 }
