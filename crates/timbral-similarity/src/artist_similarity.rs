@@ -12,12 +12,12 @@
 //! Up to [`EXACT_ARTISTS_MAX`] artists (or with `--knn exact`) the bounds are taken against
 //! every other artist, so the result equals brute force. Above, that is `A^2` bounds (10^10 at
 //! 100k artists), so each artist's candidates are shortlisted first ([`Shortlists`]): its
-//! [`NEAREST_POOL_FACTOR`] x N nearest centroids (k-d tree or NN-descent over the centroids,
-//! by `--knn`) for the nearest, and a pool of extreme artists shared by all for the farthest
-//! (the [`FARTHEST_POOL_FACTOR`] x N artists farthest from the mean of the centroids, and as
-//! many at each end of each of the first [`PRINCIPAL_AXES`] principal axes of the centroids):
-//! the artist farthest from any point is an extreme one. The bounds and the exact distances
-//! then run on the shortlist only.
+//! [`NEAREST_POOL_FACTOR`] x N nearest centroids for the nearest, and its
+//! [`FARTHEST_POOL_FACTOR`] x N artists of largest upper bound for the farthest (a
+//! farthest-centroid search turned into an exact nearest-neighbour search, see
+//! [`ArtistSpace::farthest_search_space`]); the centroid graph by `--knn` (k-d tree up to
+//! 20,000 artists, NN-descent above). The bounds and the exact distances then run on the
+//! shortlist only.
 
 use std::cmp::Ordering;
 
@@ -27,9 +27,9 @@ use rayon::prelude::*;
 use timbral_core::error::PolarsContext;
 use timbral_core::Result;
 
-use timbral_core::neighbors::{all_nearest, nearest_filtered, KnnMethod};
+use timbral_core::neighbors::{all_nearest, nearest_filtered, nearest_to, KnnMethod};
 
-use crate::distance::{mean_between, squared_euclidean, Moments};
+use crate::distance::{mean_between, Moments};
 use crate::groups::ArtistGroups;
 
 /// Artists up to which every artist's candidates are all other artists (exact; 25 million
@@ -40,12 +40,11 @@ pub const EXACT_ARTISTS_MAX: usize = 5_000;
 /// centroids.
 pub const NEAREST_POOL_FACTOR: usize = 5;
 
-/// Above [`EXACT_ARTISTS_MAX`], the farthest candidates hold this many x N extreme artists per
-/// direction (from the mean, and each end of each principal axis).
-pub const FARTHEST_POOL_FACTOR: usize = 4;
+/// Above [`EXACT_ARTISTS_MAX`], an artist's farthest candidates are the this many x N artists
+/// of largest upper bound (a farthest-centroid search, see
+/// [`ArtistSpace::farthest_search_space`]).
+pub const FARTHEST_POOL_FACTOR: usize = 5;
 
-/// Principal axes of the centroids whose ends join the farthest candidates.
-pub const PRINCIPAL_AXES: usize = 5;
 
 /// Relative slack on the pruning thresholds, so that rounding in the bounds never drops a
 /// true neighbour.
@@ -125,12 +124,11 @@ impl<'a> ArtistSpace<'a> {
             return self.neighbours(a, n);
         }
         let centroids = self.centroids();
-        let pool = NEAREST_POOL_FACTOR * n;
-        let near: Vec<usize> = nearest_filtered(centroids.view(), &self.moments[a].mean, pool, |b| b != a)
-            .into_iter()
-            .map(|x| x.index)
-            .collect();
-        let far: Vec<usize> = self.extreme_artists(n).into_iter().filter(|&b| b != a).collect();
+        let indices = |found: Vec<timbral_core::neighbors::Neighbour>| found.into_iter().map(|x| x.index).collect::<Vec<_>>();
+        let near = indices(nearest_filtered(centroids.view(), &self.moments[a].mean, NEAREST_POOL_FACTOR * n, |b| b != a));
+        let (x, y) = self.farthest_search_space();
+        let query = y.row(a).to_vec();
+        let far = indices(nearest_filtered(x.view(), &query, FARTHEST_POOL_FACTOR * n, |b| b != a));
         self.neighbours_among(a, n, &near, &far)
     }
 
@@ -199,10 +197,7 @@ impl<'a> ArtistSpace<'a> {
             .into_par_iter()
             .map(|a| {
                 let result = match &shortlists {
-                    Some(lists) => {
-                        let far: Vec<usize> = lists.farthest.iter().copied().filter(|&b| b != a).collect();
-                        self.neighbours_among(a, n, &lists.nearest[a], &far)
-                    }
+                    Some(lists) => self.neighbours_among(a, n, &lists.nearest[a], &lists.farthest[a]),
                     None => self.neighbours(a, n),
                 };
                 bar.inc(1);
@@ -216,9 +211,21 @@ impl<'a> ArtistSpace<'a> {
     fn shortlists_for(&self, n: usize, knn: KnnMethod, seed: u64) -> Result<Shortlists> {
         let centroids = self.centroids();
         let (_, nearest) = all_nearest(centroids.view(), NEAREST_POOL_FACTOR * n, knn, seed)?;
+        let (x, y) = self.farthest_search_space();
+        // Exact (k-d tree): NN-descent's query path gave different pools from run to run.
+        // One more than the pool, as the artist itself may be found, and is dropped.
+        let (_, farthest) = nearest_to(x.view(), y.view(), FARTHEST_POOL_FACTOR * n + 1, KnnMethod::Exact, seed)?;
+        let indices = |rows: Vec<Vec<timbral_core::neighbors::Neighbour>>| -> Vec<Vec<usize>> {
+            rows.into_iter().map(|row| row.into_iter().map(|x| x.index).collect()).collect()
+        };
+        let mut farthest = indices(farthest);
+        for (a, row) in farthest.iter_mut().enumerate() {
+            row.retain(|&b| b != a);
+            row.truncate(FARTHEST_POOL_FACTOR * n);
+        }
         Ok(Shortlists {
-            nearest: nearest.into_iter().map(|row| row.into_iter().map(|x| x.index).collect()).collect(),
-            farthest: self.extreme_artists(n),
+            nearest: indices(nearest),
+            farthest,
         })
     }
 
@@ -228,35 +235,35 @@ impl<'a> ArtistSpace<'a> {
         Array2::from_shape_fn((self.len(), d), |(a, j)| self.moments[a].mean[j])
     }
 
-    /// The farthest-candidate pool, ascending: the [`FARTHEST_POOL_FACTOR`] x `n` artists with
-    /// the largest `|mu_b - g|^2 + tr S_b` (mean squared distance of their songs to the mean of
-    /// the centroids `g`), and as many with the largest and the smallest projection on each of
-    /// the first [`PRINCIPAL_AXES`] principal axes of the centroids.
-    fn extreme_artists(&self, n: usize) -> Vec<usize> {
+    /// Farthest-centroid search as nearest-neighbour search. With `q_b = mu_b - g` (`g` the
+    /// mean of the centroids), the squared upper bound minus `tr S_a` is `|mu_a - mu_b|^2 +
+    /// tr S_b = |p_a|^2 + w_b . z_a` for `w_b = (q_b, |q_b|^2 + tr S_b)` and `z_a = (-2 p_a, 1)`
+    /// (`p_a = q_a`): a maximum inner product. Padding every `w_b` to the same norm `M`,
+    /// `x_b = (w_b, sqrt(M^2 - |w_b|^2))`, and `y_a = (z_a, 0)` gives `|x_b - y_a|^2 = M^2 +
+    /// |z_a|^2 - 2 w_b . z_a`: the nearest `x_b` of `y_a` are the artists of largest upper bound.
+    /// Returns (`x`, one row per artist; `y`, one row per artist).
+    fn farthest_search_space(&self) -> (Array2<f64>, Array2<f64>) {
         let centroids = self.centroids();
         let (a, d) = centroids.dim();
-        let centre: Vec<f64> = (0..d).map(|j| centroids.column(j).sum() / a as f64).collect();
-        let per_direction = (FARTHEST_POOL_FACTOR * n).min(a);
-        let mut pool = Vec::new();
-        let mut take_largest = |score: &dyn Fn(usize) -> f64| {
-            let mut order: Vec<usize> = (0..a).collect();
-            let by_score = |x: &usize, y: &usize| score(*y).total_cmp(&score(*x)).then(x.cmp(y));
-            if per_direction < a {
-                order.select_nth_unstable_by(per_direction, by_score);
+        let centre: Vec<f64> = (0..d).map(|j| centroids.column(j).sum() / a.max(1) as f64).collect();
+        let mut x = Array2::zeros((a, d + 2));
+        let mut y = Array2::zeros((a, d + 2));
+        for b in 0..a {
+            let q: Vec<f64> = self.moments[b].mean.iter().zip(&centre).map(|(m, c)| m - c).collect();
+            let q2: f64 = q.iter().map(|v| v * v).sum();
+            for j in 0..d {
+                x[[b, j]] = q[j];
+                y[[b, j]] = -2.0 * q[j];
             }
-            pool.extend_from_slice(&order[..per_direction]);
-        };
-        take_largest(&|b| squared_euclidean(&self.moments[b].mean, &centre) + self.moments[b].trace);
-        for axis in principal_axes(&centroids, &centre, PRINCIPAL_AXES) {
-            let projection: Vec<f64> = (0..a)
-                .map(|b| self.moments[b].mean.iter().zip(&centre).zip(&axis).map(|((m, c), u)| (m - c) * u).sum())
-                .collect();
-            take_largest(&|b| projection[b]);
-            take_largest(&|b| -projection[b]);
+            x[[b, d]] = q2 + self.moments[b].trace;
+            y[[b, d]] = 1.0;
         }
-        pool.sort_unstable();
-        pool.dedup();
-        pool
+        let norms: Vec<f64> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
+        let most = norms.iter().copied().fold(0.0, f64::max);
+        for (b, norm) in norms.into_iter().enumerate() {
+            x[[b, d + 1]] = (most - norm).max(0.0).sqrt();
+        }
+        (x, y)
     }
 
     fn exact(&self, a: usize, b: usize) -> ArtistNeighbour {
@@ -269,38 +276,11 @@ impl<'a> ArtistSpace<'a> {
     }
 }
 
-/// Candidates per artist above [`EXACT_ARTISTS_MAX`]: nearest centroids (per artist) and the
-/// extreme artists (shared).
+/// Candidates per artist above [`EXACT_ARTISTS_MAX`]: its nearest centroids and its largest
+/// upper bounds (see [`ArtistSpace::farthest_search_space`]).
 struct Shortlists {
     nearest: Vec<Vec<usize>>,
-    farthest: Vec<usize>,
-}
-
-/// The first `count` principal axes (unit vectors) of the rows of `points` about `centre`, by
-/// power iteration with deflation on the covariance; fewer when the spread runs out.
-fn principal_axes(points: &Array2<f64>, centre: &[f64], count: usize) -> Vec<Vec<f64>> {
-    const ITERATIONS: usize = 100;
-    let d = centre.len();
-    let centred = points - &ndarray::ArrayView1::from(centre);
-    let mut covariance = centred.t().dot(&centred) / points.nrows().max(1) as f64;
-    let mut axes = Vec::new();
-    for _ in 0..count.min(d) {
-        // A start vector with no symmetry, so it is not orthogonal to the leading axis.
-        let mut v = ndarray::Array1::from_shape_fn(d, |j| 1.0 / (j + 1) as f64);
-        let mut eigenvalue = 0.0;
-        for _ in 0..ITERATIONS {
-            let next = covariance.dot(&v);
-            eigenvalue = next.dot(&next).sqrt();
-            if eigenvalue <= f64::EPSILON {
-                return axes;
-            }
-            v = next / eigenvalue;
-        }
-        let outer = v.view().insert_axis(ndarray::Axis(1)).dot(&v.view().insert_axis(ndarray::Axis(0)));
-        covariance = covariance - outer * eigenvalue;
-        axes.push(v.to_vec());
-    }
-    axes
+    farthest: Vec<Vec<usize>>,
 }
 
 /// Ascending distance, then ascending artist id.
@@ -454,9 +434,9 @@ mod tests {
                 far += usize::from(result.farthest.iter().map(|x| x.other).collect::<Vec<_>>() == farthest);
                 assert!(result.exact_pairs < 200, "shortlist of {} artists", result.exact_pairs);
             }
-            // Measured: every nearest list, and 99%+ of farthest lists, equal brute force.
-            assert!(near as f64 >= 0.99 * all.len() as f64, "nearest agree {near} of {} in {dims}-D", all.len());
-            assert!(far as f64 >= 0.9 * all.len() as f64, "farthest agree {far} of {} in {dims}-D", all.len());
+            // Measured: all nearest and farthest lists equal brute force here.
+            assert!(near == all.len(), "nearest agree {near} of {} in {dims}-D", all.len());
+            assert!(far == all.len(), "farthest agree {far} of {} in {dims}-D", all.len());
             // One artist alone (its shortlist by exact centroid scan) as in the whole table.
             assert_eq!(space.neighbours_of(7, 5, KnnMethod::Approx), all[7]);
         }
