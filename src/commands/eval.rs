@@ -6,7 +6,7 @@ use timbral_similarity::eval;
 use timbral_similarity::hyperparams::EvalParams;
 
 use super::similarity::SpaceArg;
-use super::Context;
+use super::{Context, KnnArg};
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = "Writes the eval table. With --checks, exits non-zero when a metric \
@@ -24,6 +24,9 @@ pub struct Args {
     /// Seeded label shuffles averaged into each baseline.
     #[arg(long, default_value_t = 10)]
     pub shuffles: usize,
+    /// Neighbour search behind precision@k.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub knn: KnnArg,
 }
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
@@ -32,6 +35,7 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         .space(args.space.into())
         .k(args.k)
         .shuffles(args.shuffles)
+        .knn(args.knn.into())
         .seed(ctx.seed)
         .build()?;
     let report = eval::run(&ctx.workdir, &params, checks.as_ref())?;

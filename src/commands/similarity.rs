@@ -2,7 +2,7 @@
 
 use timbral_similarity::{Labels, SimilarityParams, Space};
 
-use super::Context;
+use super::{Context, KnnArg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SpaceArg {
@@ -56,6 +56,9 @@ pub struct Args {
     /// Genres with fewer songs are not ranked by concentration.
     #[arg(long, default_value_t = 5)]
     pub min_genre_songs: usize,
+    /// Neighbour search of the recommendations (and artist candidates above 5,000 artists).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub knn: KnnArg,
 }
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
@@ -72,18 +75,26 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         .grid_size(args.grid_size)
         .grid_genres(args.grid_genres)
         .min_genre_songs(args.min_genre_songs)
+        .knn(args.knn.into())
         .seed(ctx.seed)
         .build()?;
     let s = timbral_similarity::run(&ctx.workdir, &params)?;
     if !ctx.quiet {
         println!(
-            "similarity: {} songs, {} artists, {} genres in the {}-D {} space (library mean distance {:.4})",
-            s.songs, s.artists, s.genres, s.dims, s.space, s.library_mean_distance
+            "similarity: {} songs, {} artists, {} genres in the {}-D {} space (library mean distance {:.4}{})",
+            s.songs,
+            s.artists,
+            s.genres,
+            s.dims,
+            s.space,
+            s.library_mean_distance,
+            if s.library_mean_error > 0.0 { format!(" +- {:.4}, sampled pairs", s.library_mean_error) } else { String::new() }
         );
         println!(
-            "  artist pairs computed exactly: {} of {} (the rest pruned by moment bounds); neighbours by {}",
+            "  artist pairs computed exactly: {} of {} (the rest {}); neighbours by {}",
             s.exact_artist_pairs,
             s.artist_pairs,
+            if s.artist_shortlists { "outside the centroid shortlists or pruned" } else { "pruned by moment bounds" },
             s.neighbour_method.name()
         );
         println!("  done in {:.2} s", s.seconds);

@@ -10,7 +10,7 @@ use timbral_core::error::PolarsContext;
 use timbral_core::Result;
 
 use crate::catalogue::Catalogue;
-use crate::distance::mean_pairwise;
+use crate::distance::{mean_pairwise, GROUP_PAIRS};
 use crate::groups::genre_members;
 
 /// Concentration of one genre.
@@ -32,7 +32,9 @@ pub struct GenreStats {
 }
 
 /// Statistics of every genre, in genre order.
-pub fn genre_stats(catalogue: &Catalogue, library_mean: f64, min_rank_songs: usize) -> Vec<GenreStats> {
+/// A genre's spread is exact up to [`GROUP_PAIRS`] song pairs, else sampled (seeded by `seed`
+/// and the genre's position).
+pub fn genre_stats(catalogue: &Catalogue, library_mean: f64, min_rank_songs: usize, seed: u64) -> Vec<GenreStats> {
     let library_labels = catalogue.clusters.as_ref().map(|labels| {
         let mut distinct = labels.clone();
         distinct.sort_unstable();
@@ -42,7 +44,8 @@ pub fn genre_stats(catalogue: &Catalogue, library_mean: f64, min_rank_songs: usi
     let members: Vec<(String, Vec<usize>)> = genre_members(catalogue).into_iter().collect();
     let mut stats: Vec<GenreStats> = members
         .par_iter()
-        .map(|(genre, songs)| {
+        .enumerate()
+        .map(|(g, (genre, songs))| {
             let clusters = catalogue
                 .clusters
                 .as_ref()
@@ -54,7 +57,7 @@ pub fn genre_stats(catalogue: &Catalogue, library_mean: f64, min_rank_songs: usi
                 (Some(_), Some(_)) => Some(0.0),
                 _ => None,
             };
-            let mean_distance = mean_pairwise(&catalogue.points, songs);
+            let mean_distance = mean_pairwise(&catalogue.points, songs, GROUP_PAIRS, seed ^ g as u64).map(|p| p.mean);
             GenreStats {
                 genre: genre.clone(),
                 songs: songs.len(),
@@ -270,7 +273,7 @@ mod tests {
     #[test]
     fn hand_checked_genre_stats() {
         let cat = four_songs();
-        let stats = genre_stats(&cat, 2.0, 2);
+        let stats = genre_stats(&cat, 2.0, 2, 0);
         let (pop, rock) = (&stats[0], &stats[1]);
         assert_eq!((pop.genre.as_str(), pop.songs), ("pop", 3));
         assert_eq!(pop.clusters, vec![(-1, 1), (0, 1), (1, 1)]);
@@ -315,7 +318,7 @@ mod tests {
     #[test]
     fn grid_table_has_one_row_per_cell_and_genre() {
         let cat = four_songs();
-        let stats = genre_stats(&cat, 2.0, 2);
+        let stats = genre_stats(&cat, 2.0, 2, 0);
         let frame = grid_table(&cat, &stats, 8, 1).unwrap();
         timbral_core::Table::GenreGrid.spec().validate(&frame).unwrap();
         assert_eq!(frame.height(), 64);

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use timbral_core::neighbors::KnnMethod;
 use timbral_core::{Error, Result};
 
 /// The space in which distances between songs are measured.
@@ -92,6 +93,7 @@ pub struct SimilarityParams {
     grid_size: usize,
     grid_genres: usize,
     min_genre_songs: usize,
+    knn: KnnMethod,
     seed: u64,
 }
 
@@ -131,6 +133,10 @@ impl SimilarityParams {
     pub fn min_genre_songs(&self) -> usize {
         self.min_genre_songs
     }
+    /// Neighbour search of the recommendations and the artist shortlists.
+    pub fn knn(&self) -> KnnMethod {
+        self.knn
+    }
     pub fn seed(&self) -> u64 {
         self.seed
     }
@@ -154,6 +160,7 @@ impl Default for SimilarityParamsBuilder {
                 grid_size: 64,
                 grid_genres: 30,
                 min_genre_songs: 5,
+                knn: KnnMethod::Auto,
                 seed: 42,
             },
         }
@@ -191,6 +198,10 @@ impl SimilarityParamsBuilder {
     }
     pub fn min_genre_songs(mut self, min_genre_songs: usize) -> Self {
         self.params.min_genre_songs = min_genre_songs;
+        self
+    }
+    pub fn knn(mut self, knn: KnnMethod) -> Self {
+        self.params.knn = knn;
         self
     }
     pub fn seed(mut self, seed: u64) -> Self {
@@ -237,6 +248,7 @@ pub struct EvalParams {
     shuffles: usize,
     trust_k: usize,
     trust_queries: usize,
+    knn: KnnMethod,
     seed: u64,
 }
 
@@ -264,6 +276,10 @@ impl EvalParams {
     pub fn trust_queries(&self) -> usize {
         self.trust_queries
     }
+    /// Neighbour search behind the precision metrics.
+    pub fn knn(&self) -> KnnMethod {
+        self.knn
+    }
     pub fn seed(&self) -> u64 {
         self.seed
     }
@@ -284,6 +300,7 @@ impl Default for EvalParamsBuilder {
                 shuffles: 10,
                 trust_k: 15,
                 trust_queries: 2000,
+                knn: KnnMethod::Auto,
                 seed: 42,
             },
         }
@@ -309,6 +326,10 @@ impl EvalParamsBuilder {
     }
     pub fn trust_queries(mut self, trust_queries: usize) -> Self {
         self.params.trust_queries = trust_queries;
+        self
+    }
+    pub fn knn(mut self, knn: KnnMethod) -> Self {
+        self.params.knn = knn;
         self
     }
     pub fn seed(mut self, seed: u64) -> Self {

@@ -37,9 +37,16 @@ pub struct Summary {
     pub space: Space,
     pub neighbour_method: neighbors::Method,
     pub library_mean_distance: f64,
+    /// Its standard error (0 when every pair was visited).
+    pub library_mean_error: f64,
+    /// Whether artist candidates were shortlisted (above the exact size, see
+    /// [`artist_similarity`]) rather than bounded against every artist.
+    pub artist_shortlists: bool,
     /// Artist pairs whose exact distance was computed, against all ordered pairs.
     pub exact_artist_pairs: usize,
     pub artist_pairs: usize,
+    /// Wall seconds of each step of [`run_on`], in order.
+    pub step_seconds: Vec<(&'static str, f64)>,
     pub seconds: f64,
 }
 
@@ -57,16 +64,26 @@ pub fn run(workdir: &Workdir, params: &SimilarityParams) -> Result<Summary> {
 /// [`run`] on an already loaded catalogue.
 pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParams) -> Result<Summary> {
     let start = Instant::now();
+    let mut steps = Steps::new();
     let space = params.space().name();
-    let library_mean = distance::library_mean_pairwise(&catalogue.points).ok_or_else(|| {
-        Error::EmptyTable {
-            table: "embedding".into(),
-            why: format!("{} song(s); similarity needs at least 2", catalogue.len()),
-        }
+    let seed = params.seed();
+    let library = distance::library_mean_pairwise(&catalogue.points, seed).ok_or_else(|| Error::EmptyTable {
+        table: "embedding".into(),
+        why: format!("{} song(s); similarity needs at least 2", catalogue.len()),
     })?;
-    tracing::info!(songs = catalogue.len(), dims = catalogue.points.ncols(), space, library_mean, "similarity");
+    let library_mean = library.mean;
+    tracing::info!(
+        songs = catalogue.len(),
+        dims = catalogue.points.ncols(),
+        space,
+        library_mean,
+        standard_error = library.standard_error,
+        pairs = library.pairs,
+        "similarity"
+    );
+    steps.done("library mean");
 
-    let stats = genre::genre_stats(catalogue, library_mean, params.min_genre_songs());
+    let stats = genre::genre_stats(catalogue, library_mean, params.min_genre_songs(), seed);
     write(workdir, Table::GenreDensity, genre::density_table(&stats, catalogue.len(), library_mean)?)?;
     write(workdir, Table::GenreClusters, genre::clusters_table(&stats)?)?;
     write(
@@ -74,7 +91,7 @@ pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParam
         Table::GenreGrid,
         genre::grid_table(catalogue, &stats, params.grid_size(), params.grid_genres())?,
     )?;
-    tracing::info!(genres = stats.len(), secs = start.elapsed().as_secs_f64(), "genre density");
+    tracing::info!(genres = stats.len(), secs = steps.done("genre density"), "genre density");
 
     let groups = groups::ArtistGroups::of(catalogue);
     let cohesion = cohesion::cohesion(
@@ -85,10 +102,11 @@ pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParam
         params.seed(),
     );
     write(workdir, Table::IntraArtist, cohesion::table(&groups, &cohesion, library_mean)?)?;
-    tracing::info!(artists = cohesion.len(), secs = start.elapsed().as_secs_f64(), "intra-artist cohesion");
+    tracing::info!(artists = cohesion.len(), secs = steps.done("intra-artist cohesion"), "intra-artist cohesion");
 
     let artist_space = artist_similarity::ArtistSpace::new(&catalogue.points, &groups);
-    let neighbours = artist_space.all_neighbours(params.top_artists());
+    let artist_shortlists = artist_space.shortlists(params.knn());
+    let neighbours = artist_space.all_neighbours(params.top_artists(), params.knn(), seed)?;
     let exact_artist_pairs = neighbours.iter().map(|n| n.exact_pairs).sum();
     let artist_pairs = groups.len() * groups.len().saturating_sub(1);
     write(
@@ -100,17 +118,18 @@ pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParam
         artists = groups.len(),
         exact_artist_pairs,
         artist_pairs,
-        secs = start.elapsed().as_secs_f64(),
+        artist_shortlists,
+        secs = steps.done("artist similarity"),
         "artist similarity"
     );
 
-    let (method, nearest) = neighbors::all_nearest(&catalogue.points, params.neighbors());
+    let (method, nearest) = neighbors::all_nearest(catalogue.points.view(), params.neighbors(), params.knn(), seed)?;
     write(
         workdir,
         Table::Recommendations,
         recommendations::table(catalogue, &nearest, space)?,
     )?;
-    tracing::info!(method = method.name(), secs = start.elapsed().as_secs_f64(), "recommendations");
+    tracing::info!(method = method.name(), secs = steps.done("recommendations"), "recommendations");
 
     Ok(Summary {
         songs: catalogue.len(),
@@ -120,12 +139,76 @@ pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParam
         space: params.space(),
         neighbour_method: method,
         library_mean_distance: library_mean,
+        library_mean_error: library.standard_error,
+        artist_shortlists,
         exact_artist_pairs,
         artist_pairs,
+        step_seconds: steps.seconds,
         seconds: start.elapsed().as_secs_f64(),
     })
 }
 
+/// Seconds per step, each from the end of the previous one.
+struct Steps {
+    last: Instant,
+    seconds: Vec<(&'static str, f64)>,
+}
+
+impl Steps {
+    fn new() -> Steps {
+        Steps { last: Instant::now(), seconds: Vec::new() }
+    }
+
+    /// Closes step `name` and returns its seconds.
+    fn done(&mut self, name: &'static str) -> f64 {
+        let secs = self.last.elapsed().as_secs_f64();
+        self.last = Instant::now();
+        self.seconds.push((name, secs));
+        secs
+    }
+}
+
 fn write(workdir: &Workdir, table: Table, mut frame: polars::prelude::DataFrame) -> Result<()> {
     workdir.write_table(table, &mut frame).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_data::random_catalogue;
+
+    /// Issue 12: same seed, same tables, at a size where `auto` takes the approximate paths
+    /// (NN-descent above 20,000 songs, artist shortlists above 5,000 artists, sampled pair
+    /// means), with 1 and 2 threads.
+    #[test]
+    fn approximate_paths_give_the_same_tables_on_1_and_2_threads() {
+        let catalogue = random_catalogue(21_000, 6_000, 3, 4);
+        let params = SimilarityParams::builder().permutations(200).grid_size(16).build().unwrap();
+        let run = |threads: usize| {
+            let dir = tempfile::tempdir().unwrap();
+            let workdir = Workdir::new(dir.path());
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let summary = pool.install(|| run_on(&workdir, &catalogue, &params)).unwrap();
+            let tables: Vec<_> = SIMILARITY_TABLES.iter().map(|&t| workdir.read_table(t).unwrap()).collect();
+            (summary, tables)
+        };
+        let (one, one_tables) = run(1);
+        let (two, two_tables) = run(2);
+        assert_eq!(one.neighbour_method, neighbors::Method::NnDescent);
+        assert!(one.artist_shortlists && one.library_mean_error > 0.0, "{one:?}");
+        assert_eq!((one.library_mean_distance, one.exact_artist_pairs), (two.library_mean_distance, two.exact_artist_pairs));
+        for ((table, a), b) in SIMILARITY_TABLES.iter().zip(&one_tables).zip(&two_tables) {
+            assert!(a.height() > 0, "{} is empty", table.name());
+            assert!(a.equals_missing(b), "{} differs between 1 and 2 threads", table.name());
+        }
+    }
+
+    const SIMILARITY_TABLES: [Table; 6] = [
+        Table::GenreDensity,
+        Table::GenreClusters,
+        Table::GenreGrid,
+        Table::IntraArtist,
+        Table::ArtistSimilarity,
+        Table::Recommendations,
+    ];
 }

@@ -1,9 +1,14 @@
-//! Interactive look-ups behind `timbral recommend` and `timbral artists`. They search the
-//! space that `timbral similarity` used (recorded in its tables), exactly, so their answers
-//! agree with the stored tables and also serve filters and sizes the tables do not hold.
+//! Interactive look-ups behind `timbral recommend` and `timbral artists`, in the space that
+//! `timbral similarity` used (recorded in its tables). An unfiltered `recommend` of at most
+//! the stored neighbours reads its rows from `recommendations` (with `tracks` and `clusters`
+//! for names and labels only): the answer is the table's, and nothing else is loaded. Filters
+//! and larger `k` scan all songs exactly, as does `artists` for one artist's candidates.
 
+use polars::prelude::*;
 use timbral_core::error::PolarsContext;
 use timbral_core::ids::normalise_name;
+use timbral_core::matrix::strings;
+use timbral_core::neighbors::KnnMethod;
 use timbral_core::{Error, Result, Table, Workdir};
 
 use crate::artist_similarity::{ArtistNeighbour, ArtistSpace};
@@ -17,10 +22,16 @@ const SUGGESTIONS: usize = 5;
 
 /// The space recorded in `table`'s `space` column, or UMAP when the table is absent.
 pub fn recorded_space(workdir: &Workdir, table: Table) -> Result<Space> {
-    let Some(frame) = workdir.read_table_if_exists(table)? else {
+    if !workdir.has_table(table) {
         return Ok(Space::Umap);
-    };
+    }
     let name = table.name();
+    let frame = workdir
+        .scan_table(table)?
+        .select([col("space")])
+        .limit(1)
+        .collect()
+        .ctx(format!("reading table `{name}`"))?;
     let column = frame.column("space").ctx(format!("table `{name}`"))?;
     match column.str().ctx(format!("table `{name}` column `space`"))?.get(0) {
         Some(space) => space.parse(),
@@ -61,8 +72,13 @@ pub fn recommend_songs(
     filters: Filters,
 ) -> Result<RecommendAnswer> {
     let space = recorded_space(workdir, Table::Recommendations)?;
+    if filters == Filters::default() && workdir.has_table(Table::Recommendations) {
+        if let Some(answer) = stored_recommendations(workdir, query, k, space)? {
+            return Ok(answer);
+        }
+    }
     let catalogue = Catalogue::load(workdir, space, Labels::default())?;
-    let song = find_track(&catalogue, query)?;
+    let song = find_track(&catalogue.track_ids, &catalogue.titles, &catalogue.artist_names, query)?;
     let entry = |i: usize, distance: f64| Recommendation {
         track_id: catalogue.track_ids[i].clone(),
         artist_name: catalogue.artist_names[i].clone(),
@@ -81,41 +97,114 @@ pub fn recommend_songs(
     })
 }
 
-/// The catalogue row of a song. Ids match exactly; titles case-insensitively, first as the
-/// whole title, then as a substring. Several matching titles are an error listing them.
-pub fn find_track(catalogue: &Catalogue, query: &TrackQuery) -> Result<usize> {
+/// The song's first `k` rows of `recommendations`, or `None` when the table holds fewer for
+/// it (a larger `k` than `--neighbors`, or a song placed after the table was written).
+fn stored_recommendations(workdir: &Workdir, query: &TrackQuery, k: usize, space: Space) -> Result<Option<RecommendAnswer>> {
+    let tracks = workdir
+        .scan_table(Table::Tracks)?
+        .select([col("track_id"), col("title"), col("artist_name")])
+        .collect()
+        .ctx("reading table `tracks`")?;
+    let ids = strings(&tracks, "tracks", "track_id")?;
+    let titles = strings(&tracks, "tracks", "title")?;
+    let artists = strings(&tracks, "tracks", "artist_name")?;
+    let song = find_track(&ids, &titles, &artists, query)?;
+    let rows = workdir
+        .scan_table(Table::Recommendations)?
+        .filter(col("track_id").eq(lit(ids[song].as_str())))
+        .sort(["rank"], SortMultipleOptions::default())
+        .limit(k as IdxSize)
+        .collect()
+        .ctx("reading table `recommendations`")?;
+    if rows.height() < k {
+        return Ok(None);
+    }
+    let found = strings(&rows, "recommendations", "rec_track_id")?;
+    let distances = rows
+        .column("distance")
+        .ctx("table `recommendations`")?
+        .f64()
+        .ctx("table `recommendations` column `distance`")?
+        .iter()
+        .map(|d| d.unwrap_or(f64::NAN))
+        .collect::<Vec<f64>>();
+    let mut wanted: Vec<&str> = found.iter().map(String::as_str).collect();
+    wanted.push(ids[song].as_str());
+    let clusters = cluster_labels(workdir, &wanted)?;
+    let row_of: std::collections::HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| wanted.contains(&id.as_str()))
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let entry = |id: &str, distance: f64| -> Result<Recommendation> {
+        let &i = row_of.get(id).ok_or_else(|| Error::InvalidValue {
+            table: "tracks".into(),
+            column: "track_id".into(),
+            why: format!("no row for track `{id}` of `recommendations`; rerun `timbral similarity`"),
+        })?;
+        Ok(Recommendation {
+            track_id: id.to_string(),
+            artist_name: artists[i].clone(),
+            title: titles[i].clone(),
+            distance,
+            cluster: clusters.as_ref().and_then(|c| c.get(id).copied()),
+        })
+    };
+    let recommendations = found.iter().zip(distances).map(|(id, d)| entry(id, d)).collect::<Result<Vec<_>>>()?;
+    Ok(Some(RecommendAnswer {
+        query: entry(&ids[song], 0.0)?,
+        space,
+        recommendations,
+    }))
+}
+
+/// The default cluster labels of the songs `ids`, when `clusters` exists.
+fn cluster_labels(workdir: &Workdir, ids: &[&str]) -> Result<Option<std::collections::HashMap<String, i32>>> {
+    if !workdir.has_table(Table::Clusters) {
+        return Ok(None);
+    }
+    let column = Labels::default().column();
+    let wanted = Series::new("wanted".into(), ids);
+    let frame = workdir
+        .scan_table(Table::Clusters)?
+        .filter(col("track_id").is_in(lit(wanted).implode(false), false))
+        .select([col("track_id"), col(column)])
+        .collect()
+        .ctx("reading table `clusters`")?;
+    let labels = frame.column(column).ctx("table `clusters`")?.i32().ctx(format!("table `clusters` column `{column}`"))?;
+    let track_ids = strings(&frame, "clusters", "track_id")?;
+    Ok(Some(track_ids.into_iter().zip(labels.iter()).filter_map(|(id, l)| Some((id, l?))).collect()))
+}
+
+/// The row of a song among `track_ids` (with its `titles` and `artist_names`). Ids match
+/// exactly; titles case-insensitively, first as the whole title, then as a substring. Several
+/// matching titles are an error listing them.
+pub fn find_track(track_ids: &[String], titles: &[String], artist_names: &[String], query: &TrackQuery) -> Result<usize> {
     match query {
-        TrackQuery::Id(id) => catalogue
-            .track_ids
-            .binary_search(id)
-            .map_err(|_| Error::NotFound {
-                kind: "track id",
-                value: id.clone(),
-                hint: "; use --title to search by title".into(),
-            }),
+        TrackQuery::Id(id) => track_ids.iter().position(|t| t == id).ok_or_else(|| Error::NotFound {
+            kind: "track id",
+            value: id.clone(),
+            hint: "; use --title to search by title".into(),
+        }),
         TrackQuery::Title(text) => {
             let wanted = normalise_name(text);
-            let titles: Vec<String> = catalogue.titles.iter().map(|t| normalise_name(t)).collect();
-            let mut matches: Vec<usize> = (0..titles.len()).filter(|&i| titles[i] == wanted).collect();
+            let normalised: Vec<String> = titles.iter().map(|t| normalise_name(t)).collect();
+            let mut matches: Vec<usize> = (0..normalised.len()).filter(|&i| normalised[i] == wanted).collect();
             if matches.is_empty() {
-                matches = (0..titles.len()).filter(|&i| titles[i].contains(&wanted)).collect();
+                matches = (0..normalised.len()).filter(|&i| normalised[i].contains(&wanted)).collect();
             }
             match matches.as_slice() {
                 [one] => Ok(*one),
                 [] => Err(Error::NotFound {
                     kind: "title",
                     value: text.clone(),
-                    hint: suggestion_hint(&closest(&catalogue.titles, text)),
+                    hint: suggestion_hint(&closest(titles, text)),
                 }),
                 several => {
                     let listed: Vec<String> = several
                         .iter()
-                        .map(|&i| {
-                            format!(
-                                "  {}  {} - {}",
-                                catalogue.track_ids[i], catalogue.artist_names[i], catalogue.titles[i]
-                            )
-                        })
+                        .map(|&i| format!("  {}  {} - {}", track_ids[i], artist_names[i], titles[i]))
                         .collect();
                     Err(Error::Other(format!(
                         "{} songs match title `{text}`; pass one of these track ids:\n{}",
@@ -140,13 +229,14 @@ pub struct ArtistAnswer {
     pub farthest: Vec<(String, f64, u64)>,
 }
 
-/// `timbral artists`: the `n` nearest and farthest artists of the artist called `name`.
+/// `timbral artists`: the `n` nearest and farthest artists of the artist called `name`, as
+/// `artist_similarity` computes them under `--knn auto` (see [`ArtistSpace::neighbours_of`]).
 pub fn artist_neighbours(workdir: &Workdir, name: &str, n: usize) -> Result<ArtistAnswer> {
     let space = recorded_space(workdir, Table::ArtistSimilarity)?;
     let catalogue = Catalogue::load(workdir, space, Labels::default())?;
     let groups = ArtistGroups::of(&catalogue);
     let artist = find_artist(&groups, name)?;
-    let result = ArtistSpace::new(&catalogue.points, &groups).neighbours(artist, n);
+    let result = ArtistSpace::new(&catalogue.points, &groups).neighbours_of(artist, n, KnnMethod::Auto);
     let named = |list: Vec<ArtistNeighbour>| {
         list.into_iter()
             .map(|x| (groups.names[x.other].clone(), x.distance, x.pairs))
@@ -253,6 +343,7 @@ mod tests {
     #[test]
     fn track_lookup_by_id_and_title() {
         let cat = random_catalogue(20, 4, 2, 3);
+        let find_track = |cat: &Catalogue, query: &TrackQuery| find_track(&cat.track_ids, &cat.titles, &cat.artist_names, query);
         assert_eq!(find_track(&cat, &TrackQuery::Id("t00007".into())).unwrap(), 7);
         let err = find_track(&cat, &TrackQuery::Id("nope".into())).unwrap_err().to_string();
         assert!(err.contains("unknown track id `nope`"), "{err}");

@@ -20,7 +20,7 @@ pub struct Filters {
 pub fn recommend(catalogue: &Catalogue, song: usize, k: usize, filters: Filters) -> Vec<Neighbour> {
     let artist = &catalogue.artist_ids[song];
     let cluster = catalogue.clusters.as_ref().map(|labels| labels[song]);
-    nearest_filtered(&catalogue.points, catalogue.point(song), k, |j| {
+    nearest_filtered(catalogue.points.view(), catalogue.point(song), k, |j| {
         if j == song || (filters.other_artists && &catalogue.artist_ids[j] == artist) {
             return false;
         }
@@ -94,7 +94,7 @@ mod tests {
     #[test]
     fn table_marks_same_artist() {
         let cat = line();
-        let (_, all) = crate::neighbors::all_nearest(&cat.points, 1);
+        let (_, all) = crate::neighbors::all_nearest(cat.points.view(), 1, crate::neighbors::KnnMethod::Exact, 0).unwrap();
         let frame = table(&cat, &all, "umap").unwrap();
         timbral_core::Table::Recommendations.spec().validate(&frame).unwrap();
         let same: Vec<bool> = frame.column("same_artist").unwrap().bool().unwrap().iter().flatten().collect();

@@ -9,7 +9,7 @@ use timbral_similarity::distance::library_mean_pairwise;
 use timbral_similarity::eval::metrics;
 use timbral_similarity::genre::{genre_stats, kde, scott_bandwidth, Grid};
 use timbral_similarity::groups::{genre_members, ArtistGroups};
-use timbral_similarity::neighbors::all_nearest;
+use timbral_similarity::neighbors::{all_nearest, KnnMethod};
 
 fn close(a: f64, b: f64, what: &str) {
     assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{what}: {a} vs {b}");
@@ -20,7 +20,7 @@ fn library_and_intra_artist_means_match_scipy() {
     let f = fixture();
     let cat = catalogue(&f);
     let expected = &f["expected"];
-    let library = library_mean_pairwise(&cat.points).unwrap();
+    let library = library_mean_pairwise(&cat.points, 0).unwrap().mean;
     close(library, expected["library_mean"].as_f64().unwrap(), "library mean");
     let groups = ArtistGroups::of(&cat);
     let rows = cohesion(&cat.points, &groups, library, 50, 1);
@@ -62,8 +62,8 @@ fn artist_distances_and_rankings_match_scipy() {
 fn genre_entropy_and_spread_match_scipy() {
     let f = fixture();
     let cat = catalogue(&f);
-    let library = library_mean_pairwise(&cat.points).unwrap();
-    let stats = genre_stats(&cat, library, 2);
+    let library = library_mean_pairwise(&cat.points, 0).unwrap().mean;
+    let stats = genre_stats(&cat, library, 2, 0);
     let expected = f["expected"]["genres"].as_object().unwrap();
     assert_eq!(stats.len(), expected.len());
     for s in &stats {
@@ -106,7 +106,7 @@ fn neighbours_precision_and_trustworthiness_match_scikit_learn() {
     let cat = catalogue(&f);
     let expected = &f["expected"];
     let k = f["k"].as_u64().unwrap() as usize;
-    let (_, found) = all_nearest(&cat.points, k);
+    let (_, found) = all_nearest(cat.points.view(), k, KnnMethod::Exact, 0).unwrap();
     let want = matrix(&expected["neighbours"]);
     let want_d = matrix(&expected["neighbour_distances"]);
     for (i, list) in found.iter().enumerate() {
@@ -129,8 +129,8 @@ fn neighbours_precision_and_trustworthiness_match_scikit_learn() {
     close(precision, expected["genre_precision"].as_f64().unwrap(), "genre precision");
 
     let features = matrix(&f["features"]);
-    let (_, embedded) = all_nearest(&cat.map, k);
+    let (_, embedded) = all_nearest(cat.map.view(), k, KnnMethod::Exact, 0).unwrap();
     let queries: Vec<usize> = (0..cat.len()).collect();
-    let trust = metrics::trustworthiness(&features, &embedded, k, &queries).unwrap();
+    let trust = metrics::trustworthiness(&features, &queries, &embedded, k).unwrap();
     close(trust, expected["trustworthiness"].as_f64().unwrap(), "trustworthiness");
 }

@@ -76,6 +76,11 @@ fn recommend_answers_and_errors() {
     let ids: Vec<&str> = stored.column("rec_track_id").unwrap().str().unwrap().iter().flatten().collect();
     let got: Vec<&str> = answer.recommendations.iter().map(|r| r.track_id.as_str()).collect();
     assert_eq!(got, ids);
+    // More than the stored 4: an exact scan, whose first 4 are the stored ones here.
+    let more = recommend_songs(&wd, &TrackQuery::Id("t007".into()), 6, Filters::default()).unwrap();
+    assert_eq!(more.recommendations.len(), 6);
+    let more_ids: Vec<&str> = more.recommendations.iter().map(|r| r.track_id.as_str()).collect();
+    assert_eq!(more_ids[..4], got[..]);
 
     let other = Filters { other_artists: true, same_cluster: false };
     let answer = recommend_songs(&wd, &TrackQuery::Id("t007".into()), 10, other).unwrap();

@@ -73,13 +73,13 @@ pub fn shuffled_baseline<T: Clone>(
     Some(total / shuffles as f64)
 }
 
-/// Trustworthiness (Venna and Kaski; scikit-learn's definition) of an embedding whose
-/// `k`-nearest-neighbour lists are `embedded`, against the original `high` coordinates:
-/// `1 - 2 / (m k (2n - 3k - 1)) * sum_i sum_{j in U_k(i)} (r(i, j) - k)`, where `U_k(i)` are
-/// the embedded neighbours of query `i` that are not among its `k` original neighbours and
-/// `r` is the rank in the original space. Summed over the `queries` songs (`m` of them; all
-/// songs gives scikit-learn's value exactly). `None` unless `k < n / 2`.
-pub fn trustworthiness(high: &Array2<f64>, embedded: &[Vec<Neighbour>], k: usize, queries: &[usize]) -> Option<f64> {
+/// Trustworthiness (Venna and Kaski; scikit-learn's definition) of an embedding against the
+/// original `high` coordinates: `1 - 2 / (m k (2n - 3k - 1)) * sum_i sum_{j in U_k(i)} (r(i, j)
+/// - k)`, where `U_k(i)` are the embedded neighbours of query `i` that are not among its `k`
+/// original neighbours and `r` is the rank in the original space. `embedded[q]` holds the
+/// embedded neighbours of `queries[q]`; summed over the `m` queries (all songs gives
+/// scikit-learn's value exactly). `None` unless `k < n / 2`.
+pub fn trustworthiness(high: &Array2<f64>, queries: &[usize], embedded: &[Vec<Neighbour>], k: usize) -> Option<f64> {
     let n = high.nrows();
     if queries.is_empty() || k == 0 || 2 * k >= n {
         return None;
@@ -87,16 +87,25 @@ pub fn trustworthiness(high: &Array2<f64>, embedded: &[Vec<Neighbour>], k: usize
     let row = |i: usize| high.row(i).to_slice().expect("standard layout");
     let penalties: Vec<f64> = queries
         .par_iter()
-        .map(|&i| {
+        .zip(embedded)
+        .map(|(&i, found)| {
             let distances: Vec<f64> = (0..n).map(|l| squared_euclidean(row(i), row(l))).collect();
-            embedded[i]
-                .iter()
-                .take(k)
-                .map(|nb| {
-                    let d = distances[nb.index];
-                    // Rank among the other songs, 1 = nearest.
-                    let rank = 1 + (0..n).filter(|&l| l != i && distances[l] < d).count();
-                    rank.saturating_sub(k) as f64
+            // Rank among the other songs, 1 = nearest: one pass counting, for each embedded
+            // neighbour's distance, the songs strictly nearer.
+            let mut thresholds: Vec<f64> = found.iter().take(k).map(|nb| distances[nb.index]).collect();
+            thresholds.sort_by(f64::total_cmp);
+            let mut nearer = vec![0usize; thresholds.len() + 1];
+            for (l, &d) in distances.iter().enumerate() {
+                if l != i {
+                    nearer[thresholds.partition_point(|&t| t <= d)] += 1;
+                }
+            }
+            // Songs strictly nearer than the b-th threshold: those in buckets 0..=b.
+            let mut below = 0;
+            (0..thresholds.len())
+                .map(|b| {
+                    below += nearer[b];
+                    (1 + below).saturating_sub(k) as f64
                 })
                 .sum::<f64>()
         })

@@ -4,7 +4,8 @@
 //! - `artist_precision_at_{k}` with `_baseline` (labels shuffled among songs, seeded) and
 //!   `_lift` (precision / baseline); likewise `genre_precision_at_{k}`;
 //! - `trustworthiness`: of the 2-D map against the standardised features, read from the
-//!   cluster stage's `cluster_quality` when it wrote it, else computed here;
+//!   cluster stage's `cluster_quality` when it wrote it, else computed here over a seeded
+//!   sample of query songs (at most [`TRUST_DISTANCES`] query-song distances);
 //! - `noise_share_dbscan`, `noise_share_hdbscan`: from `clusters`;
 //! - `best_silhouette`: the highest K-Means silhouette in `model_selection`.
 
@@ -15,16 +16,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use polars::prelude::*;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use timbral_core::error::PolarsContext;
 use timbral_core::matrix::strings;
 use timbral_core::{Error, Result, Table, Workdir};
 
 use crate::catalogue::{read_space, Catalogue};
 use crate::hyperparams::{EvalParams, Labels, Space};
-use crate::neighbors::all_nearest;
+use crate::neighbors::{all_nearest, distance_rows, nearest_in_row, seeded_sample};
 pub use checks::{Bound, Checks};
+
+/// Query songs x songs whose distances a computed trustworthiness visits at most: all
+/// `trust_queries` (2,000) queries up to 100,000 songs, 200 at a million.
+pub const TRUST_DISTANCES: usize = 200_000_000;
 
 /// The cluster stage's name for its trustworthiness in `cluster_quality`.
 const CLUSTER_TRUSTWORTHINESS: &str = "trustworthiness_2d_k15";
@@ -72,7 +75,7 @@ pub fn run(workdir: &Workdir, params: &EvalParams, checks: Option<&Checks>) -> R
 /// Every metric of the module documentation, in that order.
 pub fn evaluate(workdir: &Workdir, params: &EvalParams) -> Result<Vec<Metric>> {
     let catalogue = Catalogue::load(workdir, params.space(), Labels::default())?;
-    let mut out = retrieval_metrics(&catalogue, params);
+    let mut out = retrieval_metrics(&catalogue, params)?;
     out.push(trustworthiness(workdir, &catalogue, params)?);
     let clusters = workdir.read_table_if_exists(Table::Clusters)?;
     for column in ["dbscan", "hdbscan"] {
@@ -90,10 +93,11 @@ pub fn evaluate(workdir: &Workdir, params: &EvalParams) -> Result<Vec<Metric>> {
     Ok(out)
 }
 
-/// Artist and genre precision@k, their shuffled baselines and lifts.
-pub fn retrieval_metrics(catalogue: &Catalogue, params: &EvalParams) -> Vec<Metric> {
+/// Artist and genre precision@k, their shuffled baselines and lifts, over every song's `k`
+/// neighbours found by `--knn` (NN-descent above 20,000 songs by default).
+pub fn retrieval_metrics(catalogue: &Catalogue, params: &EvalParams) -> Result<Vec<Metric>> {
     let k = params.k();
-    let (_, neighbours) = all_nearest(&catalogue.points, k);
+    let (method, neighbours) = all_nearest(catalogue.points.view(), k, params.knn(), params.seed())?;
     let artist = dense_ids(&catalogue.artist_ids);
     let genres = genre_ids(&catalogue.genres);
     let seed = params.seed();
@@ -101,7 +105,8 @@ pub fn retrieval_metrics(catalogue: &Catalogue, params: &EvalParams) -> Vec<Metr
     let mut out = Vec::new();
     let mut add = |label: &str, value: Option<f64>, baseline: Option<f64>, what: &str| {
         let name = format!("{label}_precision_at_{k}");
-        out.push(metric(&name, value, &format!("share of a song's {k} nearest songs ({space}) {what}")));
+        let found = method.name();
+        out.push(metric(&name, value, &format!("share of a song's {k} nearest songs ({space}, {found}) {what}")));
         out.push(metric(
             &format!("{name}_baseline"),
             baseline,
@@ -129,7 +134,7 @@ pub fn retrieval_metrics(catalogue: &Catalogue, params: &EvalParams) -> Vec<Metr
         }),
         "sharing a genre (songs with a genre)",
     );
-    out
+    Ok(out)
 }
 
 fn trustworthiness(workdir: &Workdir, catalogue: &Catalogue, params: &EvalParams) -> Result<Metric> {
@@ -151,17 +156,13 @@ fn trustworthiness(workdir: &Workdir, catalogue: &Catalogue, params: &EvalParams
     }
     let k = params.trust_k();
     let high = aligned_features(workdir, catalogue)?;
-    let (_, embedded) = all_nearest(&catalogue.map, k);
     let n = catalogue.len();
-    let queries: Vec<usize> = if n <= params.trust_queries() {
-        (0..n).collect()
-    } else {
-        let mut rng = ChaCha8Rng::seed_from_u64(params.seed());
-        let mut sample = rand::seq::index::sample(&mut rng, n, params.trust_queries()).into_vec();
-        sample.sort_unstable();
-        sample
-    };
-    let value = metrics::trustworthiness(&high, &embedded, k, &queries);
+    let budget = (TRUST_DISTANCES / n.max(1)).max(1);
+    let queries = seeded_sample(n, params.trust_queries().min(budget), params.seed());
+    // The 2-D neighbours of the query songs only, by exact scan.
+    let picked = catalogue.map.select(ndarray::Axis(0), &queries);
+    let embedded = distance_rows(picked.view(), catalogue.map.view(), |q, row| nearest_in_row(row, k, Some(queries[q])));
+    let value = metrics::trustworthiness(&high, &queries, &embedded, k);
     Ok(metric(
         "trustworthiness",
         value,
