@@ -211,6 +211,7 @@ fn old_column_order(table: Table) -> Vec<String> {
     table.spec().columns.into_iter().map(|c| c.name).collect()
 }
 
+/// The `tracks` rows of `tracks` (the merge and timbral-synth build every table with these).
 pub fn tracks_frame(tracks: &[TrackRecord]) -> Result<DataFrame> {
     let genres: Vec<Series> = tracks
         .iter()
