@@ -2,10 +2,16 @@
 
 Runs the same steps on the same features.parquet twice in one process: the first pass is
 "cold" (its first step also pays for importing the libraries, and umap-learn / hdbscan pay
-their numba JIT compilation), the second is "warm". Steps: standardise (StandardScaler), PCA,
-K-Means for k = k_min..k_max with silhouette / Calinski-Harabasz / Davies-Bouldin, UMAP 2-D,
-UMAP n-D, DBSCAN on the 2-D map with eps at the knee of the k-distance curve, HDBSCAN on the
-n-D map, trustworthiness of the 2-D map. Parameters mirror timbral's defaults.
+their numba JIT compilation), the second is "warm" (`--passes 1`: the cold pass only). Steps:
+standardise (StandardScaler), PCA, K-Means for k = k_min..k_max with silhouette /
+Calinski-Harabasz / Davies-Bouldin, UMAP 2-D, UMAP n-D, DBSCAN on the 2-D map with eps at the
+knee of the k-distance curve, HDBSCAN on the n-D map (the hdbscan package, or scikit-learn's
+with `--hdbscan-impl sklearn`), trustworthiness of the 2-D map. Parameters mirror timbral's
+defaults. At scale, as timbral does: above `--silhouette-max-exact` songs (20,000) the
+silhouette is scored on a seeded sample of that many songs (scikit-learn's `sample_size`,
+distances within the sample), and umap-learn finds neighbours with pynndescent (it does above
+4,096 points). The trustworthiness needs n x n matrices, so above `--trust-max-exact` songs
+(20,000) it is scored on a seeded sample of `--trust-sample` songs (10,000).
 
 Also has a `compare` mode that prints the side-by-side table from this script's JSON and
 timbral's tables.
@@ -51,7 +57,7 @@ def one_pass(args, timings):
     import pandas as pd
     import hdbscan
     import umap
-    from sklearn.cluster import DBSCAN, KMeans
+    from sklearn.cluster import DBSCAN, HDBSCAN, KMeans
     from sklearn.decomposition import PCA
     from sklearn.manifold import trustworthiness
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
@@ -62,6 +68,7 @@ def one_pass(args, timings):
         timings[name] = time.perf_counter() - started
         return time.perf_counter()
 
+
     t = time.perf_counter()
     frame = pd.read_parquet(args.features)
     x = frame[seed_feature_names()].to_numpy(dtype=np.float64)
@@ -70,6 +77,7 @@ def one_pass(args, timings):
     t = step("standardise", t)
     pca = PCA(svd_solver="full").fit(z)
     t = step("pca", t)
+    silhouette_sample = args.silhouette_max_exact if len(z) > args.silhouette_max_exact else None
     scores = []
     labelings = {}
     for k in range(args.k_min, args.k_max + 1):
@@ -79,7 +87,9 @@ def one_pass(args, timings):
             {
                 "k": k,
                 "inertia": float(km.inertia_),
-                "silhouette": float(silhouette_score(z, km.labels_)),
+                "silhouette": float(
+                    silhouette_score(z, km.labels_, sample_size=silhouette_sample, random_state=args.seed)
+                ),
                 "calinski_harabasz": float(calinski_harabasz_score(z, km.labels_)),
                 "davies_bouldin": float(davies_bouldin_score(z, km.labels_)),
             }
@@ -96,13 +106,22 @@ def one_pass(args, timings):
     eps = float(curve[knee(curve)])
     dbscan_labels = DBSCAN(eps=eps, min_samples=args.min_samples).fit_predict(map_2d)
     t = step("dbscan", t)
-    hdbscan_labels = hdbscan.HDBSCAN(
+    hdbscan_impl = hdbscan.HDBSCAN if args.hdbscan_impl == "hdbscan" else HDBSCAN
+    hdbscan_labels = hdbscan_impl(
         min_cluster_size=args.min_cluster_size, min_samples=args.min_cluster_size
     ).fit_predict(map_nd)
     t = step("hdbscan", t)
-    trust = float(trustworthiness(z, map_2d, n_neighbors=15, metric=args.metric))
+    trust_rows = len(z) if len(z) <= args.trust_max_exact else args.trust_sample
+    rows = np.random.default_rng(args.seed).choice(len(z), size=trust_rows, replace=False)
+    rows = slice(None) if trust_rows == len(z) else rows
+    trust = float(trustworthiness(z[rows], map_2d[rows], n_neighbors=15, metric=args.metric))
     t = step("quality", t)
     quality = {
+        "songs": len(z),
+        "silhouette_sample": silhouette_sample,
+        "umap_neighbours": "pynndescent" if len(z) > 4096 else "exact",
+        "hdbscan_impl": args.hdbscan_impl,
+        "trustworthiness_sample": trust_rows,
         "pca_ratio": pca.explained_variance_ratio_[:10].tolist(),
         "pca_components_80": int(np.searchsorted(np.cumsum(pca.explained_variance_ratio_), 0.8) + 1),
         "pca_components_90": int(np.searchsorted(np.cumsum(pca.explained_variance_ratio_), 0.9) + 1),
@@ -129,12 +148,15 @@ def one_pass(args, timings):
 
 def run(args):
     cold, warm = {}, {}
-    one_pass(args, cold)
+    quality, labels = one_pass(args, cold)
     cold["load"] += time.perf_counter() - T0 - sum(cold.values())  # imports and startup
-    quality, labels = one_pass(args, warm)
+    if args.passes > 1:
+        quality, labels = one_pass(args, warm)
+    else:
+        warm = dict(cold)
     labels.to_parquet(args.labels)
     with open(args.out, "w") as f:
-        json.dump({"cold": cold, "warm": warm, "quality": quality}, f, indent=1)
+        json.dump({"cold": cold, "warm": warm, "passes": args.passes, "quality": quality}, f, indent=1)
 
 
 # timbral step -> Python steps it corresponds to. timbral makes one exact distance pass that
@@ -188,9 +210,13 @@ def compare(args):
     print(f"| stability (3 seeds, timbral only) + write | {extra:.2f} | | | | |")
     print(f"| **whole stage** (`timbral cluster` total vs Python total) | {whole:.2f} | {w:.2f} | {c:.2f} | "
           f"{w / whole:.1f}x | {c / whole:.1f}x |")
-    print(f"\nwhole stage / Python warm = {whole / w:.3f} (target <= 0.25, goal <= 0.20)")
+    warm_note = "" if py.get("passes", 2) > 1 else " (one pass: 'warm' is the cold pass)"
+    print(f"\nwhole stage / Python warm = {whole / w:.3f} (target <= 0.25, goal <= 0.20){warm_note}")
 
     q = py["quality"]
+    print(f"\nPython stack: umap-learn neighbours by {q.get('umap_neighbours', '?')}, HDBSCAN from "
+          f"{q.get('hdbscan_impl', 'hdbscan')}, silhouette sample {q.get('silhouette_sample') or 'none (exact)'}, "
+          f"trustworthiness on {q.get('trustworthiness_sample', 'all')} songs")
     print("\n## Quality side by side\n")
     print("| figure | timbral | python |")
     print("|---|---:|---:|")
@@ -243,6 +269,11 @@ def main():
     r.add_argument("--kmeans-runs", type=int, default=3)
     r.add_argument("--min-samples", type=int, default=5)
     r.add_argument("--min-cluster-size", type=int, default=5)  # timbral cluster --min-cluster-size
+    r.add_argument("--silhouette-max-exact", type=int, default=20_000)  # timbral's default
+    r.add_argument("--trust-max-exact", type=int, default=20_000)
+    r.add_argument("--trust-sample", type=int, default=10_000)  # n x n matrices: 10k is 0.8 GB each
+    r.add_argument("--hdbscan-impl", choices=["hdbscan", "sklearn"], default="hdbscan")
+    r.add_argument("--passes", type=int, choices=[1, 2], default=2)
     c = sub.add_parser("compare")
     c.add_argument("--python", required=True)
     c.add_argument("--labels", required=True)

@@ -4,9 +4,12 @@
 # side by side. See bench/README-cluster.md.
 #
 #   bench/cluster_vs_python.sh WORKDIR          # WORKDIR holds data/processed/features.parquet
-#   bench/cluster_vs_python.sh --synth 13000    # makes one: timbral synth + timbral features
+#   bench/cluster_vs_python.sh --synth 13000    # makes one: timbral synth --level features
 #
-# Environment: SEED (default 42), KEEP_WORKDIR=1 to keep a --synth workdir.
+# Environment: SEED (default 42), KEEP_WORKDIR=1 to keep a --synth workdir, HDBSCAN_IMPL=hdbscan
+# (default, the hdbscan package) or sklearn (sklearn.cluster.HDBSCAN), PASSES=2 (cold then warm)
+# or 1 (cold only), TIMBRAL_TIMINGS=FILE to reuse the `timbral cluster --timings` output of a run
+# already made on WORKDIR (bench/scale.sh --python does) instead of running the stage again.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -31,8 +34,8 @@ if [[ "$1" == "--synth" ]]; then
     [[ "${KEEP_WORKDIR:-0}" == 1 ]] || cleanup+=("$workdir")
     artists=$(( songs * 9 / 13 ))
     echo "== synthesising $songs songs into $workdir" >&2
-    "$timbral" --quiet --seed "$seed" --workdir "$workdir" synth --songs "$songs" --artists "$artists"
-    "$timbral" --quiet --seed "$seed" --workdir "$workdir" features
+    "$timbral" --quiet --seed "$seed" --workdir "$workdir" synth --level features \
+        --songs "$songs" --artists "$artists"
 else
     workdir="$1"
 fi
@@ -43,17 +46,22 @@ if [[ ! -x "$venv/bin/python" ]]; then
     echo "== creating $venv" >&2
     python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install --quiet pandas pyarrow scikit-learn umap-learn hdbscan >&2
+"$venv/bin/pip" install --quiet pandas pyarrow scikit-learn umap-learn pynndescent hdbscan >&2
 
 out="$(mktemp -d "${TMPDIR:-/tmp}/timbral-cluster-bench-out.XXXXXX")"
 cleanup+=("$out")
 
 echo "== Python reference (cold pass then warm pass)" >&2
 "$venv/bin/python" "$here/cluster_reference.py" run --features "$features" --seed "$seed" \
+    --hdbscan-impl "${HDBSCAN_IMPL:-hdbscan}" --passes "${PASSES:-2}" \
     --out "$out/python.json" --labels "$out/python_labels.parquet"
 
-echo "== timbral cluster" >&2
-"$timbral" --quiet --seed "$seed" --workdir "$workdir" cluster --timings > "$out/timbral_timings.txt"
+if [[ -n "${TIMBRAL_TIMINGS:-}" ]]; then
+    cp "$TIMBRAL_TIMINGS" "$out/timbral_timings.txt"
+else
+    echo "== timbral cluster" >&2
+    "$timbral" --quiet --seed "$seed" --workdir "$workdir" cluster --timings > "$out/timbral_timings.txt"
+fi
 
 "$venv/bin/python" "$here/cluster_reference.py" compare --python "$out/python.json" \
     --labels "$out/python_labels.parquet" --timbral-processed "$workdir/data/processed" \

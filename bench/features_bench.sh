@@ -6,7 +6,7 @@
 #
 # SONGS defaults to 11800 (about 10^7 segment rows; ~850 segments per song). 118000 songs give
 # about 10^8 rows (~10 GB of Parquet; needs the disk space and a few minutes per step).
-# Without the CLI, crates/timbral-features/examples/features_bench.rs runs the same steps:
+# Without the CLI, crates/timbral-synth/examples/features_bench.rs runs the same steps:
 #   /usr/bin/time -v target/release/examples/features_bench DIR SONGS [synth|seed|extended]
 # Environment: TIMBRAL_BIN (default target/release/timbral, built if missing),
 #              BENCH_DIR (default: a new temporary directory, removed at the end unless KEEP=1).

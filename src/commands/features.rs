@@ -22,12 +22,17 @@ pub struct Args {
     pub set: SetArg,
 }
 
+impl From<SetArg> for FeatureSet {
+    fn from(set: SetArg) -> Self {
+        match set {
+            SetArg::Seed => FeatureSet::Seed,
+            SetArg::Extended => FeatureSet::Extended,
+        }
+    }
+}
+
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let set = match args.set {
-        SetArg::Seed => FeatureSet::Seed,
-        SetArg::Extended => FeatureSet::Extended,
-    };
-    let summary = compute_features(&ctx.workdir, set)?;
+    let summary = compute_features(&ctx.workdir, args.set.into())?;
     if ctx.quiet {
         return Ok(());
     }

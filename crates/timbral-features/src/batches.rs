@@ -144,7 +144,7 @@ fn concat_frames(parts: Vec<DataFrame>) -> Result<DataFrame> {
 }
 
 /// Every aggregate of `set` for the tracks in `frame`, all of whose rows `frame` holds.
-fn summarise(frame: DataFrame, set: FeatureSet) -> PolarsResult<DataFrame> {
+pub(crate) fn summarise(frame: DataFrame, set: FeatureSet) -> PolarsResult<DataFrame> {
     let mut aggs = seed::aggregations(set);
     let mut sorted = frame.lazy();
     if set == FeatureSet::Extended {

@@ -57,20 +57,12 @@ pub fn compute_features(workdir: &Workdir, set: FeatureSet) -> Result<FeatureSum
     let excluded = excluded_tracks(workdir, &per_track)?;
     record_exclusions(workdir, &per_track, &excluded)?;
 
-    let keep = col(SEGMENT_COUNT).gt_eq(lit(2u32)).and(col(BAD_VALUES).eq(lit(0u32)));
-    let mut features = per_track.lazy().filter(keep);
-    if set == FeatureSet::Extended {
-        features = features.with_columns([seed::pitch_entropy(), seed::segment_rate()]);
-        features = sections::join_section_stats(workdir, features)?;
-    }
-    let names = feature_names(set);
-    let mut selection = vec![col("track_id")];
-    selection.extend(names.iter().map(|n| col(n.as_str())));
-    let mut features = features
-        .select(selection)
-        .sort(["track_id"], SortMultipleOptions::default())
-        .collect()
-        .ctx("assembling `features`")?;
+    let sections = if workdir.has_table(Table::Sections) {
+        Some(workdir.scan_table(Table::Sections)?)
+    } else {
+        None
+    };
+    let mut features = feature_rows(per_track, sections, set)?;
     if features.height() == 0 {
         return Err(Error::EmptyTable {
             table: Table::Segments.name().into(),
@@ -84,7 +76,7 @@ pub fn compute_features(workdir: &Workdir, set: FeatureSet) -> Result<FeatureSum
     let summary = FeatureSummary {
         set,
         tracks: features.height(),
-        columns: names.len(),
+        columns: feature_names(set).len(),
         segments: segment_rows,
         excluded,
         path,
@@ -97,6 +89,41 @@ pub fn compute_features(workdir: &Workdir, set: FeatureSet) -> Result<FeatureSum
         "features written"
     );
     Ok(summary)
+}
+
+/// The `features` rows of `segments`, a frame in memory that holds every segment row of each
+/// of its tracks (a generator's batch, say), sorted by track id; `sections` (of the same
+/// tracks) feed the extended set's section columns. Tracks that [`compute_features`] would
+/// exclude are left out. Same arithmetic as [`compute_features`], which streams the table.
+pub fn features_of_complete_tracks(
+    segments: DataFrame,
+    sections: Option<DataFrame>,
+    set: FeatureSet,
+) -> Result<DataFrame> {
+    let projected = segments
+        .lazy()
+        .select(seed::inputs(set))
+        .collect()
+        .ctx("reading segments in memory")?;
+    let per_track = batches::summarise(projected, set).ctx("aggregating segments per track")?;
+    feature_rows(per_track, sections.map(IntoLazy::lazy), set)
+}
+
+/// The kept rows of `per_track` with the columns of `set`, sorted by track id.
+fn feature_rows(per_track: DataFrame, sections: Option<LazyFrame>, set: FeatureSet) -> Result<DataFrame> {
+    let keep = col(SEGMENT_COUNT).gt_eq(lit(2u32)).and(col(BAD_VALUES).eq(lit(0u32)));
+    let mut features = per_track.lazy().filter(keep);
+    if set == FeatureSet::Extended {
+        features = features.with_columns([seed::pitch_entropy(), seed::segment_rate()]);
+        features = sections::join_section_stats(features, sections)?;
+    }
+    let mut selection = vec![col("track_id")];
+    selection.extend(feature_names(set).iter().map(|n| col(n.as_str())));
+    features
+        .select(selection)
+        .sort(["track_id"], SortMultipleOptions::default())
+        .collect()
+        .ctx("assembling `features`")
 }
 
 /// Tracks of `per_track` that cannot be kept, plus tracks of `tracks` without segments.

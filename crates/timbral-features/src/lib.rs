@@ -22,5 +22,5 @@ mod seed;
 mod set;
 
 pub use columns::{extended_feature_names, feature_names};
-pub use compute::{ExcludedTrack, FeatureSummary, STAGE, compute_features};
+pub use compute::{ExcludedTrack, FeatureSummary, STAGE, compute_features, features_of_complete_tracks};
 pub use set::FeatureSet;

@@ -1,22 +1,21 @@
 //! Per-track statistics over the `sections` table (small: about ten rows per track, so it is
-//! aggregated in memory). Tracks without sections, or a workdir without the table, get nulls.
+//! aggregated in memory). Tracks without sections, or no sections table, get nulls.
 
 use polars::prelude::*;
+use timbral_core::Result;
 use timbral_core::error::PolarsContext;
-use timbral_core::{Result, Table, Workdir};
 
 use crate::columns::SECTION_COLUMNS;
 
-/// Adds the section columns to `features` (keyed by `track_id`).
-pub(crate) fn join_section_stats(workdir: &Workdir, features: LazyFrame) -> Result<LazyFrame> {
-    if !workdir.has_table(Table::Sections) {
+/// Adds the section columns to `features` (keyed by `track_id`); `None`: no sections table.
+pub(crate) fn join_section_stats(features: LazyFrame, sections: Option<LazyFrame>) -> Result<LazyFrame> {
+    let Some(sections) = sections else {
         let [count, rest @ ..] = SECTION_COLUMNS;
         let mut nulls = vec![lit(NULL).cast(DataType::UInt32).alias(count)];
         nulls.extend(rest.iter().map(|c| lit(NULL).cast(DataType::Float64).alias(*c)));
         return Ok(features.with_columns(nulls));
-    }
-    let stats = workdir
-        .scan_table(Table::Sections)?
+    };
+    let stats = sections
         .group_by([col("track_id")])
         .agg([
             len().cast(DataType::UInt32).alias(SECTION_COLUMNS[0]),

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use timbral_core::{Table, Workdir, io};
-use timbral_features::{FeatureSet, STAGE, compute_features, extended_feature_names, feature_names};
+use timbral_features::{
+    FeatureSet, STAGE, compute_features, extended_feature_names, feature_names, features_of_complete_tracks,
+};
 
 const RELATIVE_TOLERANCE: f64 = 1e-9;
 
@@ -118,6 +120,19 @@ fn extended_features_match_numpy() {
     let names: Vec<String> = table.get_column_names().iter().skip(1).map(|n| n.to_string()).collect();
     assert_eq!(names, feature_names(FeatureSet::Extended));
     assert_matches_numpy(&table, &feature_names(FeatureSet::Extended));
+}
+
+#[test]
+fn segments_in_memory_give_the_features_of_the_table() {
+    // What a generator uses: every segment of its tracks in one frame, never written.
+    let segments = io::read_parquet(&fixture("segments.parquet")).unwrap();
+    let sections = io::read_parquet(&fixture("sections.parquet")).unwrap();
+    for set in FeatureSet::ALL {
+        let rows = features_of_complete_tracks(segments.clone(), Some(sections.clone()), set).unwrap();
+        let names: Vec<String> = rows.get_column_names().iter().skip(1).map(|n| n.to_string()).collect();
+        assert_eq!(names, feature_names(set));
+        assert_matches_numpy(&rows, &feature_names(set));
+    }
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! Ingestion: every source (audio files, Spotify Web API, saved JSON, Million Song Dataset,
-//! audio-features CSV, synthetic data) is turned into the same interim tables
+//! audio-features CSV) is turned into the same interim tables
 //! (`tracks`, `artists`, `segments`, `sections`, `audio_features`, `ingest_errors`).
 //! Sources build an [`tables::IngestBatch`] and merge it with [`tables::merge_into_workdir`].
 
@@ -9,5 +9,4 @@ mod files;
 pub mod json;
 pub mod msd;
 pub mod spotify;
-pub mod synth;
 pub mod tables;

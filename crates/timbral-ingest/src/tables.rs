@@ -211,7 +211,8 @@ fn old_column_order(table: Table) -> Vec<String> {
     table.spec().columns.into_iter().map(|c| c.name).collect()
 }
 
-pub(crate) fn tracks_frame(tracks: &[TrackRecord]) -> Result<DataFrame> {
+/// The `tracks` rows of `tracks` (the merge and timbral-synth build every table with these).
+pub fn tracks_frame(tracks: &[TrackRecord]) -> Result<DataFrame> {
     let genres: Vec<Series> = tracks
         .iter()
         .map(|t| Series::new("".into(), &t.genres))
@@ -250,7 +251,7 @@ pub(crate) fn tracks_frame(tracks: &[TrackRecord]) -> Result<DataFrame> {
     .ctx("building `tracks`")
 }
 
-pub(crate) fn segments_frame(segments: &BTreeMap<String, Vec<SegmentRecord>>) -> Result<DataFrame> {
+pub fn segments_frame(segments: &BTreeMap<String, Vec<SegmentRecord>>) -> Result<DataFrame> {
     let rows = segments.values().map(Vec::len).sum();
     let mut track_id = Vec::with_capacity(rows);
     let mut seg = Vec::with_capacity(rows);
@@ -308,7 +309,7 @@ pub(crate) fn segments_frame(segments: &BTreeMap<String, Vec<SegmentRecord>>) ->
     DataFrame::new_infer_height(columns).ctx("building `segments`")
 }
 
-pub(crate) fn sections_frame(sections: &BTreeMap<String, Vec<SectionRecord>>) -> Result<DataFrame> {
+pub fn sections_frame(sections: &BTreeMap<String, Vec<SectionRecord>>) -> Result<DataFrame> {
     let rows: Vec<(&str, u32, &SectionRecord)> = sections
         .iter()
         .flat_map(|(id, list)| list.iter().enumerate().map(move |(i, s)| (id.as_str(), i as u32, s)))
@@ -330,7 +331,7 @@ pub(crate) fn sections_frame(sections: &BTreeMap<String, Vec<SectionRecord>>) ->
     .ctx("building `sections`")
 }
 
-pub(crate) fn audio_features_frame(records: &[AudioFeatureRecord]) -> Result<DataFrame> {
+pub fn audio_features_frame(records: &[AudioFeatureRecord]) -> Result<DataFrame> {
     let mut columns = vec![Column::new(
         "track_id".into(),
         records.iter().map(|r| r.track_id.as_str()).collect::<Vec<_>>(),
@@ -343,7 +344,7 @@ pub(crate) fn audio_features_frame(records: &[AudioFeatureRecord]) -> Result<Dat
 
 /// One row per artist of `tracks`: known genres where the source gave them, else the sorted
 /// union of the artist's track genres.
-pub(crate) fn artists_frame(
+pub fn artists_frame(
     tracks: &DataFrame,
     known_genres: &BTreeMap<String, Vec<String>>,
 ) -> Result<DataFrame> {

@@ -1,48 +1,23 @@
-//! `timbral synth`: synthetic interim tables shaped like Echo Nest / Spotify audio analysis,
-//! for benchmarks and end-to-end runs at catalogue scale (13k to 1M songs).
+//! The generative model: genres, artists, songs, and each song's sections and segments.
 //!
-//! The generative model mirrors the structure the study looks for:
 //! - each genre is a centre and a correlated spread in the 12-dimensional timbre space;
 //! - each artist is a perturbation of one genre or a blend of two;
 //! - each song scatters around its artist, and its segments follow an AR(1) process around the
 //!   song centre, shifted per section, so timbre drifts over time like real music.
 //!
-//! Scales follow Spotify's: about 4 segments per second, lognormal song lengths around 210 s,
-//! `timbre_0` in 0..60 and the other coefficients within roughly +-200 (clamped to +-300),
-//! loudness in dB, pitch vectors normalised so that the strongest pitch class is 1.
-//!
-//! Every song draws from its own ChaCha stream (seed, song index), so the output is identical
-//! for a seed whatever the number of threads. Segments are generated in parallel chunks and
-//! streamed to Parquet one row group per chunk, so memory stays bounded by a few chunks
-//! whatever the catalogue size; the small tables (tracks, sections, ...) are kept in memory.
-//!
-//! `synthesize` *replaces* the interim tables `tracks`, `artists`, `segments`, `sections` and
-//! `audio_features`; `ingest_errors` is left as it is.
+//! Every song draws from its own ChaCha stream (seed, song index), so a song is the same
+//! whatever the number of threads or the level written.
 
 use std::collections::{BTreeMap, HashSet};
 use std::f64::consts::PI;
 
-use polars::io::parquet::write::BatchedWriter;
-use polars::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
-use timbral_core::error::PolarsContext;
-use timbral_core::{Error, Result, Table, Workdir, ids, io, progress};
+use timbral_core::ids;
+use timbral_ingest::tables::{AudioFeatureRecord, SectionRecord, SegmentRecord, TrackRecord};
 
-use crate::tables::{
-    AudioFeatureRecord, SectionRecord, SegmentRecord, TrackRecord, artists_frame,
-    audio_features_frame, sections_frame, segments_frame, tracks_frame,
-};
+use crate::{SOURCE, SynthParams};
 
-/// The `source` value of every synthetic track.
-pub const SOURCE: &str = "synthetic";
-
-/// Default number of genres.
-pub const DEFAULT_GENRES: usize = 16;
-
-/// Songs per generated chunk; a chunk (~200k segments) becomes one Parquet row group.
-const CHUNK_SONGS: usize = 256;
 
 /// Typical per-dimension timbre centre of a song (Spotify scale).
 const BASE_CENTRE: [f64; 12] = [
@@ -86,203 +61,6 @@ const TITLE_WORDS: [&str; 24] = [
     "Storm", "Silence", "Song", "Time",
 ];
 
-/// Size and seed of a synthetic catalogue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SynthParams {
-    songs: usize,
-    artists: usize,
-    genres: usize,
-    seed: u64,
-}
-
-impl SynthParams {
-    /// `songs` songs by `artists` artists, [`DEFAULT_GENRES`] genres, seed 42.
-    pub fn new(songs: usize, artists: usize) -> Self {
-        SynthParams {
-            songs,
-            artists,
-            genres: DEFAULT_GENRES,
-            seed: 42,
-        }
-    }
-
-    pub fn genres(mut self, genres: usize) -> Self {
-        self.genres = genres;
-        self
-    }
-
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Every artist needs a song and a genre: `1 <= artists <= songs`, `1 <= genres <= artists`.
-    pub fn validate(&self) -> Result<()> {
-        if self.songs == 0 {
-            return Err(Error::InvalidParameter {
-                name: "songs",
-                why: "must be at least 1".into(),
-            });
-        }
-        if self.artists == 0 || self.artists > self.songs {
-            return Err(Error::InvalidParameter {
-                name: "artists",
-                why: format!(
-                    "must be between 1 and the number of songs ({}), got {}",
-                    self.songs, self.artists
-                ),
-            });
-        }
-        if self.genres == 0 || self.genres > self.artists {
-            return Err(Error::InvalidParameter {
-                name: "genres",
-                why: format!(
-                    "must be between 1 and the number of artists ({}), got {}",
-                    self.artists, self.genres
-                ),
-            });
-        }
-        Ok(())
-    }
-}
-
-/// What [`synthesize`] wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SynthSummary {
-    pub songs: usize,
-    pub artists: usize,
-    pub genres: usize,
-    pub segments: u64,
-    pub sections: u64,
-}
-
-/// Generates a catalogue and writes (replacing) the interim tables `segments`, `sections`,
-/// `audio_features`, `artists` and `tracks`, in that order.
-pub fn synthesize(workdir: &Workdir, params: &SynthParams) -> Result<SynthSummary> {
-    params.validate()?;
-    let catalogue = Catalogue::new(params);
-    let bar = progress::bar(params.songs as u64, "synth");
-    let chunks: Vec<&[SongPlan]> = catalogue.songs.chunks(CHUNK_SONGS).collect();
-    let wave_len = 2 * rayon::current_num_threads().max(1);
-
-    let mut small = SmallTables::default();
-    let mut segment_rows = 0u64;
-    let segments_path = workdir.table_path(Table::Segments);
-    let segments_spec = Table::Segments.spec();
-    let schema = segments_spec.empty_frame().schema().clone();
-    io::write_atomic(&segments_path, |file| {
-        let mut writer = ParquetWriter::new(file)
-            .with_compression(ParquetCompression::Zstd(None))
-            .batched(&schema)
-            .ctx(format!("writing {}", segments_path.display()))?;
-        let mut pending: Vec<Chunk> = Vec::new();
-        for wave in chunks.chunks(wave_len) {
-            // Write the previous wave while generating this one.
-            let (written, generated) = rayon::join(
-                || write_chunks(&mut writer, &segments_spec, std::mem::take(&mut pending)),
-                || {
-                    wave.par_iter()
-                        .map(|songs| catalogue.chunk(songs))
-                        .collect::<Result<Vec<Chunk>>>()
-                },
-            );
-            let finished = written?;
-            segment_rows += finished.segment_rows;
-            small.absorb(finished)?;
-            pending = generated?;
-            bar.inc(wave.iter().map(|c| c.len() as u64).sum());
-        }
-        let finished = write_chunks(&mut writer, &segments_spec, pending)?;
-        segment_rows += finished.segment_rows;
-        small.absorb(finished)?;
-        writer
-            .finish()
-            .ctx(format!("finishing {}", segments_path.display()))?;
-        Ok(())
-    })?;
-    bar.finish_and_clear();
-
-    for frame in [&mut small.tracks, &mut small.sections, &mut small.audio_features] {
-        frame.rechunk_mut();
-    }
-    let section_rows = small.sections.height() as u64;
-    workdir.write_table(Table::Sections, &mut small.sections)?;
-    workdir.write_table(Table::AudioFeatures, &mut small.audio_features)?;
-    let mut artists = artists_frame(&small.tracks, &catalogue.artist_genres())?;
-    workdir.write_table(Table::Artists, &mut artists)?;
-    workdir.write_table(Table::Tracks, &mut small.tracks)?;
-    let summary = SynthSummary {
-        songs: params.songs,
-        artists: artists.height(),
-        genres: params.genres,
-        segments: segment_rows,
-        sections: section_rows,
-    };
-    tracing::info!(
-        songs = summary.songs,
-        artists = summary.artists,
-        segments = summary.segments,
-        "synthetic catalogue written"
-    );
-    Ok(summary)
-}
-
-/// One generated chunk of songs, already in table form.
-struct Chunk {
-    segments: DataFrame,
-    tracks: DataFrame,
-    sections: DataFrame,
-    audio_features: DataFrame,
-}
-
-/// The small tables of the chunks written so far, plus the segment count.
-#[derive(Default)]
-struct SmallTables {
-    tracks: DataFrame,
-    sections: DataFrame,
-    audio_features: DataFrame,
-    segment_rows: u64,
-}
-
-impl SmallTables {
-    fn absorb(&mut self, other: SmallTables) -> Result<()> {
-        for (mine, theirs) in [
-            (&mut self.tracks, other.tracks),
-            (&mut self.sections, other.sections),
-            (&mut self.audio_features, other.audio_features),
-        ] {
-            if mine.width() == 0 {
-                *mine = theirs;
-            } else if theirs.width() > 0 {
-                mine.vstack_mut_owned(theirs).ctx("collecting synthetic tables")?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Appends the chunks' segments to the Parquet stream and returns their small tables.
-fn write_chunks(
-    writer: &mut BatchedWriter<&mut std::fs::File>,
-    spec: &timbral_core::TableSpec,
-    chunks: Vec<Chunk>,
-) -> Result<SmallTables> {
-    let mut small = SmallTables::default();
-    for chunk in chunks {
-        spec.validate(&chunk.segments)?;
-        writer
-            .write_batch(&chunk.segments)
-            .ctx("writing synthetic segments")?;
-        small.segment_rows += chunk.segments.height() as u64;
-        small.absorb(SmallTables {
-            tracks: chunk.tracks,
-            sections: chunk.sections,
-            audio_features: chunk.audio_features,
-            segment_rows: 0,
-        })?;
-    }
-    Ok(small)
-}
 
 /// A genre: a centre in timbre space and a correlated spread around it.
 struct Genre {
@@ -302,25 +80,25 @@ struct Artist {
 }
 
 /// What is fixed before the parallel generation: which artist sings which song.
-struct SongPlan {
+pub(crate) struct SongPlan {
     index: usize,
-    track_id: String,
+    pub(crate) track_id: String,
     artist: usize,
     /// This song's position among its artist's songs (for album names).
     ordinal: usize,
 }
 
-struct Catalogue {
+pub(crate) struct Catalogue {
     seed: u64,
     genres: Vec<Genre>,
     artists: Vec<Artist>,
     /// Sorted by track id, so the segments table comes out sorted by (track_id, seg) like
     /// every ingested one.
-    songs: Vec<SongPlan>,
+    pub(crate) songs: Vec<SongPlan>,
 }
 
 impl Catalogue {
-    fn new(params: &SynthParams) -> Self {
+    pub(crate) fn new(params: &SynthParams) -> Self {
         let mut rng = song_rng(params.seed, None);
         let genres: Vec<Genre> = (0..params.genres).map(|g| Genre::new(g, &mut rng)).collect();
         let genre_weights: Vec<f64> = (0..genres.len()).map(|g| (g as f64 + 1.0).powf(-0.7)).collect();
@@ -362,7 +140,7 @@ impl Catalogue {
         }
     }
 
-    fn artist_genres(&self) -> BTreeMap<String, Vec<String>> {
+    pub(crate) fn artist_genres(&self) -> BTreeMap<String, Vec<String>> {
         self.artists
             .iter()
             .map(|a| (a.name.clone(), self.genre_names(a)))
@@ -373,29 +151,7 @@ impl Catalogue {
         artist.genres.iter().map(|&g| self.genres[g].name.clone()).collect()
     }
 
-    fn chunk(&self, plans: &[SongPlan]) -> Result<Chunk> {
-        let mut tracks = Vec::with_capacity(plans.len());
-        let mut segments = BTreeMap::new();
-        let mut sections = BTreeMap::new();
-        let mut audio_features = Vec::with_capacity(plans.len());
-        for plan in plans {
-            let song = self.song(plan);
-            segments.insert(plan.track_id.clone(), song.segments);
-            sections.insert(plan.track_id.clone(), song.sections);
-            audio_features.push(song.audio_features);
-            tracks.push(song.track);
-        }
-        let mut segments = segments_frame(&segments)?;
-        segments.rechunk_mut();
-        Ok(Chunk {
-            segments,
-            tracks: tracks_frame(&tracks)?,
-            sections: sections_frame(&sections)?,
-            audio_features: audio_features_frame(&audio_features)?,
-        })
-    }
-
-    fn song(&self, plan: &SongPlan) -> Song {
+    pub(crate) fn song(&self, plan: &SongPlan) -> Song {
         let mut rng = song_rng(self.seed, Some(plan.index));
         let artist = &self.artists[plan.artist];
         let genre = &self.genres[artist.genres[0]];
@@ -513,11 +269,12 @@ impl Catalogue {
     }
 }
 
-struct Song {
-    track: TrackRecord,
-    segments: Vec<SegmentRecord>,
-    sections: Vec<SectionRecord>,
-    audio_features: AudioFeatureRecord,
+/// One song's records, as an ingested song has them.
+pub(crate) struct Song {
+    pub(crate) track: TrackRecord,
+    pub(crate) segments: Vec<SegmentRecord>,
+    pub(crate) sections: Vec<SectionRecord>,
+    pub(crate) audio_features: AudioFeatureRecord,
 }
 
 impl Genre {
@@ -683,129 +440,3 @@ fn weighted_index(weights: &[f64], rng: &mut ChaCha8Rng) -> usize {
     weights.len() - 1
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tiny(seed: u64) -> SynthParams {
-        SynthParams::new(40, 12).genres(4).seed(seed)
-    }
-
-    #[test]
-    fn same_seed_gives_identical_tables_and_files() {
-        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let (wa, wb) = (Workdir::new(a.path()), Workdir::new(b.path()));
-        let sa = synthesize(&wa, &tiny(7)).unwrap();
-        let sb = synthesize(&wb, &tiny(7)).unwrap();
-        assert_eq!(sa, sb);
-        for table in [Table::Tracks, Table::Artists, Table::Segments, Table::Sections, Table::AudioFeatures] {
-            let fa = std::fs::read(wa.table_path(table)).unwrap();
-            let fb = std::fs::read(wb.table_path(table)).unwrap();
-            assert!(fa == fb, "{} differs between runs with the same seed", table.name());
-        }
-        let c = tempfile::tempdir().unwrap();
-        let wc = Workdir::new(c.path());
-        synthesize(&wc, &tiny(8)).unwrap();
-        let segments = |w: &Workdir| w.read_table(Table::Segments).unwrap();
-        assert!(!segments(&wa).equals(&segments(&wc)), "another seed gives other data");
-    }
-
-    #[test]
-    fn tables_have_echo_nest_shape() {
-        let dir = tempfile::tempdir().unwrap();
-        let wd = Workdir::new(dir.path());
-        let params = SynthParams::new(60, 20).genres(5).seed(3);
-        let summary = synthesize(&wd, &params).unwrap();
-        let tracks = wd.read_table(Table::Tracks).unwrap();
-        let artists = wd.read_table(Table::Artists).unwrap();
-        let segments = wd.read_table(Table::Segments).unwrap();
-        assert_eq!(tracks.height(), 60);
-        assert_eq!(artists.height(), 20);
-        assert_eq!(summary.segments, segments.height() as u64);
-        assert_eq!(wd.read_table(Table::AudioFeatures).unwrap().height(), 60);
-
-        let total_s: f64 = tracks.column("duration_s").unwrap().f64().unwrap().sum().unwrap();
-        let rate = segments.height() as f64 / total_s;
-        assert!((3.0..5.5).contains(&rate), "{rate} segments per second");
-        let mean_s = total_s / 60.0;
-        assert!((150.0..300.0).contains(&mean_s), "mean song length {mean_s} s");
-
-        let stats = segments
-            .clone()
-            .lazy()
-            .select([
-                col("timbre_0").min().cast(DataType::Float64).alias("t0_min"),
-                col("timbre_0").max().cast(DataType::Float64).alias("t0_max"),
-                col("timbre_1").std(1).cast(DataType::Float64).alias("t1_sd"),
-                col("timbre_11").abs().max().cast(DataType::Float64).alias("t11_absmax"),
-                col("pitch_0").max().cast(DataType::Float64).alias("pitch_max"),
-                col("loudness_max").max().alias("loud_max"),
-            ])
-            .collect()
-            .unwrap();
-        let get = |name: &str| stats.column(name).unwrap().f64().unwrap().get(0).unwrap();
-        assert!(get("t0_min") >= 0.0 && get("t0_max") <= 60.0);
-        assert!(get("t0_max") > 40.0, "timbre_0 reaches Spotify's loud range");
-        assert!((20.0..120.0).contains(&get("t1_sd")), "timbre_1 sd {}", get("t1_sd"));
-        assert!(get("t11_absmax") <= 300.0);
-        assert!(get("pitch_max") <= 1.0 && get("loud_max") <= 0.0);
-
-        // Segments are sorted by (track_id, seg) and start at 0 in every track.
-        let sorted = segments
-            .sort(["track_id", "seg"], SortMultipleOptions::default())
-            .unwrap();
-        assert!(sorted.equals(&wd.read_table(Table::Segments).unwrap()));
-        let sources = tracks.column("source").unwrap().str().unwrap();
-        assert!(sources.iter().all(|s| s == Some(SOURCE)));
-    }
-
-    #[test]
-    fn songs_cluster_by_artist() {
-        // Songs of the same artist are closer in mean timbre than songs of different artists.
-        let dir = tempfile::tempdir().unwrap();
-        let wd = Workdir::new(dir.path());
-        synthesize(&wd, &SynthParams::new(80, 8).genres(4).seed(11)).unwrap();
-        let means = wd
-            .scan_table(Table::Segments)
-            .unwrap()
-            .group_by([col("track_id")])
-            .agg((1..4).map(|d| col(format!("timbre_{d}")).mean()).collect::<Vec<_>>())
-            .join(
-                wd.scan_table(Table::Tracks).unwrap().select([col("track_id"), col("artist_id")]),
-                [col("track_id")],
-                [col("track_id")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .sort(["track_id"], SortMultipleOptions::default())
-            .collect()
-            .unwrap();
-        let artist = timbral_core::matrix::strings(&means, "m", "artist_id").unwrap();
-        let x = timbral_core::matrix::to_matrix(
-            &means,
-            "m",
-            &(1..4).map(|d| format!("timbre_{d}")).collect::<Vec<_>>(),
-        )
-        .unwrap();
-        let (mut within, mut between) = ((0.0, 0), (0.0, 0));
-        for i in 0..x.nrows() {
-            for j in i + 1..x.nrows() {
-                let d = (&x.row(i) - &x.row(j)).mapv(|v| v * v).sum().sqrt();
-                let acc = if artist[i] == artist[j] { &mut within } else { &mut between };
-                acc.0 += d;
-                acc.1 += 1;
-            }
-        }
-        let (within, between) = (within.0 / within.1 as f64, between.0 / between.1 as f64);
-        assert!(within < 0.8 * between, "within {within} vs between {between}");
-    }
-
-    #[test]
-    fn invalid_sizes_are_rejected_with_the_parameter_name() {
-        let err = SynthParams::new(5, 10).validate().unwrap_err().to_string();
-        assert!(err.contains("artists"), "{err}");
-        let err = SynthParams::new(0, 0).validate().unwrap_err().to_string();
-        assert!(err.contains("songs"), "{err}");
-        let err = SynthParams::new(10, 3).genres(4).validate().unwrap_err().to_string();
-        assert!(err.contains("genres"), "{err}");
-    }
-}

@@ -2,13 +2,13 @@
 //! workdir, printing wall times. Peak memory comes from running it under `/usr/bin/time -v`
 //! (see bench/features_bench.sh, which prefers the release binary).
 //!
-//!   cargo run --release -p timbral-features --example features_bench -- DIR SONGS [synth|seed|extended]
+//!   cargo run --release -p timbral-synth --example features_bench -- DIR SONGS [synth|seed|extended]
 
 use std::time::Instant;
 
 use timbral_core::Workdir;
 use timbral_features::{FeatureSet, compute_features};
-use timbral_ingest::synth::{SynthParams, synthesize};
+use timbral_synth::{SynthParams, synthesize};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
