@@ -158,7 +158,7 @@ fn draw_raster(ctx: &MapChart, grid: &Grid, counts: &[u32], color: impl Fn(usize
         let (left, right) = (edge(c, grid.cols, width), edge(c + 1, grid.cols, width));
         let (top, bottom) = (edge(r, grid.rows, height), edge(r + 1, grid.rows, height));
         let faded = fade(color(cell), intensity(count, max));
-        area.draw(&Rectangle::new([(left, top), (right - 1, bottom - 1)], faded.filled()))?;
+        area.draw(&Rectangle::new([(left, top), (right, bottom)], faded.filled()))?;
     }
     Ok(())
 }

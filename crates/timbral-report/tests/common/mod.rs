@@ -483,7 +483,9 @@ fn recommendation_table(workdir: &Workdir, ids: &[String], artist_of: &[usize], 
 
 /// Writes `recommendations` from its columns: seed, rank, recommended song, distance, same artist.
 pub fn write_recommendations<S: AsRef<str>>(workdir: &Workdir, (seeds, ranks, recs, distances, same): (&[S], Vec<u32>, &[S], Vec<f64>, Vec<bool>)) {
-    let text = |v: &[S]| v.iter().map(AsRef::as_ref).collect::<Vec<&str>>();
+    fn text<S: AsRef<str>>(v: &[S]) -> Vec<&str> {
+        v.iter().map(AsRef::as_ref).collect()
+    }
     let rows = same.len();
     write(
         workdir,
