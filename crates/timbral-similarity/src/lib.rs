@@ -27,6 +27,16 @@ use timbral_core::{Error, Result, Table, Workdir};
 pub use catalogue::Catalogue;
 pub use hyperparams::{Labels, SimilarityParams, SimilarityParamsBuilder, Space};
 
+/// The tables [`run`] writes, in order.
+pub const SIMILARITY_TABLES: [Table; 6] = [
+    Table::GenreDensity,
+    Table::GenreClusters,
+    Table::GenreGrid,
+    Table::IntraArtist,
+    Table::ArtistSimilarity,
+    Table::Recommendations,
+];
+
 /// What [`run`] did, for the command's closing lines.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
@@ -202,13 +212,4 @@ mod tests {
             assert!(a.equals_missing(b), "{} differs between 1 and 2 threads", table.name());
         }
     }
-
-    const SIMILARITY_TABLES: [Table; 6] = [
-        Table::GenreDensity,
-        Table::GenreClusters,
-        Table::GenreGrid,
-        Table::IntraArtist,
-        Table::ArtistSimilarity,
-        Table::Recommendations,
-    ];
 }

@@ -72,10 +72,11 @@ pub fn recommend_songs(
     filters: Filters,
 ) -> Result<RecommendAnswer> {
     let space = recorded_space(workdir, Table::Recommendations)?;
-    if filters == Filters::default() && workdir.has_table(Table::Recommendations) {
-        if let Some(answer) = stored_recommendations(workdir, query, k, space)? {
-            return Ok(answer);
-        }
+    if filters == Filters::default()
+        && workdir.has_table(Table::Recommendations)
+        && let Some(answer) = stored_recommendations(workdir, query, k, space)?
+    {
+        return Ok(answer);
     }
     let catalogue = Catalogue::load(workdir, space, Labels::default())?;
     let song = find_track(&catalogue.track_ids, &catalogue.titles, &catalogue.artist_names, query)?;

@@ -29,14 +29,7 @@ fn run_writes_every_table_and_is_deterministic() {
     let (dir, wd) = common::workdir(&f);
     let summary = run(&wd, &params(Space::Umap)).unwrap();
     assert_eq!((summary.songs, summary.artists, summary.genres, summary.dims), (60, 12, 5, 5));
-    let tables = [
-        Table::GenreDensity,
-        Table::GenreClusters,
-        Table::GenreGrid,
-        Table::IntraArtist,
-        Table::ArtistSimilarity,
-        Table::Recommendations,
-    ];
+    let tables = timbral_similarity::SIMILARITY_TABLES;
     let first: Vec<Vec<u8>> = tables.iter().map(|&t| std::fs::read(wd.table_path(t)).unwrap()).collect();
     let recs = wd.read_table(Table::Recommendations).unwrap();
     assert_eq!(recs.height(), 60 * 4);

@@ -114,7 +114,8 @@ pub fn workdir(f: &Value) -> (tempfile::TempDir, Workdir) {
         "track_id" => ids.clone(),
         "kmeans" => labels.iter().map(|l| l.max(&0)).copied().collect::<Vec<i32>>(),
         "dbscan" => labels.clone(),
-        "hdbscan" => labels,
+        "hdbscan" => labels.clone(),
+        "hdbscan_fitted" => vec![true; labels.len()],
     )
     .unwrap();
     wd.write_table(Table::Clusters, &mut clusters).unwrap();
