@@ -3,14 +3,15 @@
 //!
 //! ann-search-rs applies each iteration's graph updates in sorted order and derives its
 //! sampling from hashes of the seed, so the graph does not depend on the thread count (tested
-//! in `approximate_graph_ignores_thread_count`). Its f32 distances are only used to find the
+//! in `approximate_graph_ignores_thread_count`; its queryable index is not, so queries go
+//! through the same graph, see [`query_graph`]). Its f32 distances are only used to find the
 //! candidates: every returned neighbour gets its exact f64 distance here and rows are re-sorted
 //! with ties broken by index, as the exact search does. Searching for `k + SLACK` neighbours
 //! and keeping the best `k` lifts recall at small `k`.
 
 use ann_search_rs::cpu::nndescent::NNDescentKnnParams;
 use ann_search_rs::utils::nndescent_utils::KnnGraph;
-use ann_search_rs::{Verbosity, build_knn_graph_nndescent, build_nndescent_index, query_nndescent_index};
+use ann_search_rs::{Verbosity, build_knn_graph_nndescent};
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
@@ -19,8 +20,6 @@ use crate::{Error, Result};
 
 /// Extra neighbours searched beyond the `k` asked for.
 const SLACK: usize = 10;
-/// Smallest beam of a query's graph search (ann-search-rs's default is `2k` within 50..200).
-const QUERY_BEAM_MIN: usize = 100;
 /// NN-descent stops when fewer than this share of the graph's edges changed in an iteration
 /// (pynndescent's default).
 const DELTA: f64 = 0.001;
@@ -45,43 +44,30 @@ pub fn self_graph(points: ArrayView2<f64>, k: usize, seed: u64) -> Result<Vec<Ve
     Ok(rows)
 }
 
-/// The `k` nearest reference rows of every query row, approximately: an NN-descent index over
-/// the reference, searched once per query.
+/// The `k` nearest reference rows of every query row, approximately. ann-search-rs's queryable
+/// index is not reproducible from run to run, so the deterministic graph is built over the
+/// reference and query rows together and each query keeps its reference neighbours; a query
+/// left with fewer than `k` (its graph row held other queries) is scanned exactly.
 pub fn query_graph(
     reference: ArrayView2<f64>,
     queries: ArrayView2<f64>,
     k: usize,
     seed: u64,
 ) -> Result<Vec<Vec<Neighbour>>> {
-    let (n, d) = reference.dim();
-    let search_k = (k + SLACK).min(n);
-    let data = to_f32(reference);
-    let failed = |e: ann_search_rs::errors::AnnSearchErrors| {
-        Error::Other(format!("NN-descent index over {n} songs failed: {e}"))
-    };
-    let index = build_nndescent_index(
-        (&data[..], n, d),
-        "euclidean",
-        DELTA as f32,
-        1.0,
-        Some(search_k),
-        None,
-        None,
-        None,
-        seed as usize,
-        Verbosity::Quiet,
-    )
-    .map_err(failed)?;
-    let query_data = to_f32(queries);
-    let beam = Some((4 * search_k).max(QUERY_BEAM_MIN));
-    let (found, _) = query_nndescent_index((&query_data[..], queries.nrows(), d), &index, search_k, beam, false, Verbosity::Quiet)
-        .map_err(failed)?;
-    Ok(found
+    let n = reference.nrows();
+    let together = ndarray::concatenate(ndarray::Axis(0), &[reference.reborrow(), queries.reborrow()])
+        .map_err(|e| Error::Other(format!("queries do not match the reference's columns: {e}")))?;
+    let graph = self_graph(together.view(), k + SLACK, seed)?;
+    Ok(graph[n..]
         .par_iter()
         .enumerate()
-        .map(|(q, candidates)| {
-            let candidates = candidates.iter().copied().filter(|&j| j < n);
-            exact_best(reference, queries.row(q).as_slice(), candidates, k)
+        .map(|(q, row)| {
+            let query = queries.row(q);
+            let found = exact_best(reference, query.as_slice(), row.iter().map(|nb| nb.index).filter(|&j| j < n), k);
+            if found.len() == k.min(n) {
+                return found;
+            }
+            exact_best(reference, query.as_slice(), 0..n, k)
         })
         .collect())
 }

@@ -299,6 +299,8 @@ mod tests {
             .sum();
         let recall = hits as f64 / (200 * 10) as f64;
         assert!(recall >= 0.95, "query recall@10 {recall}");
+        let again = nearest_to(reference, queries, 10, KnnMethod::Approx, 1).unwrap().1;
+        assert_eq!(approx, again, "same seed, same neighbours");
     }
 
     #[test]
