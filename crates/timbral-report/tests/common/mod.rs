@@ -244,6 +244,7 @@ pub fn build(dir: &Path, fixture: Fixture) -> Workdir {
             Column::new("kmeans".into(), kmeans),
             Column::new("dbscan".into(), &dbscan),
             Column::new("hdbscan".into(), &hdbscan),
+            Column::new("hdbscan_fitted".into(), vec![true; track_ids.len()]),
         ],
     );
 

@@ -140,6 +140,7 @@ pub fn write_catalogue(workdir: &Workdir, songs: usize, artists: usize, genres: 
             Column::new("kmeans".into(), hdbscan.iter().map(|&c| c.max(0) % 12).collect::<Vec<_>>()),
             Column::new("dbscan".into(), hdbscan.iter().map(|&c| if c % 4 == 1 { -1 } else { c }).collect::<Vec<_>>()),
             Column::new("hdbscan".into(), &hdbscan),
+            Column::new("hdbscan_fitted".into(), vec![true; ids.len()]),
         ],
     );
     let ks: Vec<u32> = (2..=15).collect();
