@@ -59,7 +59,25 @@ pub struct Args {
 }
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let params = SimilarityParams::builder()
+    let s = timbral_similarity::run(&ctx.workdir, &params(ctx, args)?)?;
+    if !ctx.quiet {
+        print_summary(&s);
+    }
+    Ok(())
+}
+
+/// The stage on a library too small to cluster (see `timbral_similarity::unclustered`).
+pub fn execute_unclustered(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let s = timbral_similarity::run_unclustered(&ctx.workdir, &params(ctx, args)?)?;
+    if !ctx.quiet {
+        println!("similarity: too few songs to cluster, so no genre tables; neighbours by exact search");
+        print_summary(&s);
+    }
+    Ok(())
+}
+
+fn params(ctx: &Context, args: &Args) -> anyhow::Result<SimilarityParams> {
+    Ok(SimilarityParams::builder()
         .space(args.space.into())
         .labels(match args.labels {
             LabelsArg::Kmeans => Labels::Kmeans,
@@ -73,20 +91,19 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         .grid_genres(args.grid_genres)
         .min_genre_songs(args.min_genre_songs)
         .seed(ctx.seed)
-        .build()?;
-    let s = timbral_similarity::run(&ctx.workdir, &params)?;
-    if !ctx.quiet {
-        println!(
-            "similarity: {} songs, {} artists, {} genres in the {}-D {} space (library mean distance {:.4})",
-            s.songs, s.artists, s.genres, s.dims, s.space, s.library_mean_distance
-        );
-        println!(
-            "  artist pairs computed exactly: {} of {} (the rest pruned by moment bounds); neighbours by {}",
-            s.exact_artist_pairs,
-            s.artist_pairs,
-            s.neighbour_method.name()
-        );
-        println!("  done in {:.2} s", s.seconds);
-    }
-    Ok(())
+        .build()?)
+}
+
+fn print_summary(s: &timbral_similarity::Summary) {
+    println!(
+        "similarity: {} songs, {} artists, {} genres in the {}-D {} space (library mean distance {:.4})",
+        s.songs, s.artists, s.genres, s.dims, s.space, s.library_mean_distance
+    );
+    println!(
+        "  artist pairs computed exactly: {} of {} (the rest pruned by moment bounds); neighbours by {}",
+        s.exact_artist_pairs,
+        s.artist_pairs,
+        s.neighbour_method.name()
+    );
+    println!("  done in {:.2} s", s.seconds);
 }

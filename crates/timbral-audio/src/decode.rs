@@ -12,7 +12,7 @@ use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
-use crate::Tags;
+use crate::{AnalyzerConfig, Deadline, Tags};
 use crate::error::AudioError;
 use crate::resample::StreamResampler;
 use crate::tags::absorb_pending_metadata;
@@ -97,8 +97,14 @@ fn looks_like_audio(path: &Path) -> bool {
         || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0) // MPEG audio frame sync
 }
 
-/// Decode `path` to mono at `target_rate`.
-pub(crate) fn decode_mono(path: &Path, target_rate: u32) -> Result<DecodedAudio, AudioError> {
+/// Decode `path` to mono at `cfg.sample_rate`, within `cfg.max_duration_s` and the deadline.
+pub(crate) fn decode_mono(
+    path: &Path,
+    cfg: &AnalyzerConfig,
+    deadline: &Deadline,
+) -> Result<DecodedAudio, AudioError> {
+    let target_rate = cfg.sample_rate;
+    let max_samples = (cfg.max_duration_s * f64::from(target_rate)) as usize;
     let mut format = open_format(path)?;
     let mut tags = Tags::default();
     absorb_pending_metadata(format.as_mut(), &mut tags);
@@ -126,11 +132,18 @@ pub(crate) fn decode_mono(path: &Path, target_rate: u32) -> Result<DecodedAudio,
         let rate = params.sample_rate.unwrap_or(target_rate).max(1);
         let estimate = frames.min(2 * 3600 * u64::from(rate)) as f64 * f64::from(target_rate)
             / f64::from(rate);
-        samples.reserve(estimate as usize + 1);
+        samples.reserve((estimate as usize).min(max_samples) + 1);
     }
     let (mut packets, mut bad_packets, mut decoded_frames) = (0usize, 0usize, 0u64);
 
     loop {
+        deadline.check(path)?;
+        if samples.len() > max_samples {
+            return Err(AudioError::TooLong {
+                path: path.to_path_buf(),
+                max_seconds: cfg.max_duration_s,
+            });
+        }
         let packet = match format.next_packet() {
             Ok(Some(packet)) => packet,
             Ok(None) => break,

@@ -168,11 +168,12 @@ impl ClusterParams {
     /// Fails below [`MIN_SONGS`] songs or when no k of the range fits.
     pub fn fit_to(&self, songs: usize) -> Result<(ClusterParams, Vec<String>)> {
         if songs < MIN_SONGS {
-            return Err(Error::EmptyTable {
+            return Err(Error::TooFewRows {
                 table: "features".to_string(),
+                rows: songs,
                 why: format!(
-                    "{songs} song(s); clustering needs at least {MIN_SONGS} (K-Means k >= 2, \
-                     UMAP n_neighbors >= 2 and a meaningful kNN graph)"
+                    "clustering needs at least {MIN_SONGS} songs (K-Means k >= 2, UMAP \
+                     n_neighbors >= 2 and a meaningful kNN graph)"
                 ),
             });
         }

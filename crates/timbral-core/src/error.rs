@@ -32,6 +32,9 @@ pub enum Error {
     },
     #[error("table `{table}` is empty: {why}")]
     EmptyTable { table: String, why: String },
+    /// The table has rows, but fewer than the stage needs.
+    #[error("table `{table}` has {rows} row(s): {why}")]
+    TooFewRows { table: String, rows: usize, why: String },
     #[error("table `{table}` column `{column}`: {why}")]
     InvalidValue {
         table: String,
@@ -76,4 +79,13 @@ impl<T> PolarsContext<T> for polars::error::PolarsResult<T> {
     fn ctx(self, context: impl Into<String>) -> Result<T> {
         self.map_err(|e| Error::polars(context, e))
     }
+}
+
+/// The text of a caught panic (`std::panic::catch_unwind`'s payload), for an error message.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
 }

@@ -13,8 +13,9 @@
 //!   skipped without decoding unless `force`; new songs are merged into the existing tables.
 //!   Analysed songs are merged every [`MERGE_EVERY`] files, so a killed run keeps its progress.
 //! * **Bad input.** Unreadable, empty, corrupt, truncated, non-audio or all-silent files get an
-//!   `ingest_errors` row (stage `ingest`) and are skipped; a later successful ingest of the
-//!   same path clears the row. The run fails only if files needed analysis and none succeeded.
+//!   `ingest_errors` row (stage `ingest`) and are skipped; so do files whose decoding panics
+//!   (`decoder panicked: ...`) or exceeds the analyzer's per-file time limit or maximum
+//!   duration. A later successful ingest of the same path clears the row. The run fails only if files needed analysis and none succeeded.
 
 pub mod metadata;
 pub mod scan;
@@ -25,8 +26,8 @@ use std::path::PathBuf;
 
 use polars::prelude::*;
 use rayon::prelude::*;
-use timbral_audio::AnalyzerConfig;
-use timbral_core::error::PolarsContext;
+pub use timbral_audio::AnalyzerConfig;
+use timbral_core::error::{PolarsContext, panic_message};
 use timbral_core::{Error, IngestError, Result, Table, Workdir, errors_log, ids, progress};
 
 pub use metadata::{MetadataOverrides, UNKNOWN_ARTIST};
@@ -141,7 +142,7 @@ pub fn ingest_audio(workdir: &Workdir, options: &AudioIngestOptions) -> Result<A
             chunk
                 .par_iter()
                 .map(|(file, id)| {
-                    let outcome = analyse(file, id, &options.analyzer, overrides.as_ref());
+                    let outcome = analyse_isolated(file, id, &options.analyzer, overrides.as_ref());
                     bar.inc(1);
                     outcome
                 })
@@ -282,6 +283,18 @@ fn ingested_audio_ids(workdir: &Workdir) -> Result<HashSet<String>> {
 
 fn file_error(file: &AudioFile, reason: String) -> IngestError {
     IngestError::new(SOURCE, file.error_location(), STAGE, reason)
+}
+
+/// [`analyse`], with a panic inside a decoder or the analysis turned into this file's error, so
+/// one broken file cannot end the ingest of a library.
+fn analyse_isolated(
+    file: &AudioFile,
+    track_id: &str,
+    config: &AnalyzerConfig,
+    overrides: Option<&MetadataOverrides>,
+) -> std::result::Result<AnalysedSong, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse(file, track_id, config, overrides)))
+        .unwrap_or_else(|payload| Err(format!("decoder panicked: {}", panic_message(payload.as_ref()))))
 }
 
 /// Decodes and analyses one file and resolves its metadata.

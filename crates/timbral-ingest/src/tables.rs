@@ -1,8 +1,8 @@
 //! The one way every source writes interim tables: build an [`IngestBatch`] of records, then
 //! [`merge_into_workdir`]. Merging replaces earlier rows of the same `track_id`, so re-ingesting
 //! a song updates it and a library can grow batch by batch. Tables are written segments first
-//! and `tracks` last: a run killed in between leaves tracks that a rerun sees as not yet
-//! ingested, never a track without its segments.
+//! and `tracks` last (after `artists`): a run killed in between leaves tracks that a rerun sees
+//! as not yet ingested, never a track without its segments or artist.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -161,9 +161,12 @@ pub fn merge_into_workdir(workdir: &Workdir, batch: &IngestBatch) -> Result<Merg
             &replaced,
         )?;
     }
-    let tracks = merge_table(workdir, Table::Tracks, tracks_frame(&batch.tracks)?, &replaced)?;
+    let mut tracks = merged(workdir, Table::Tracks, tracks_frame(&batch.tracks)?, &replaced)?;
     let mut artists = artists_frame(&tracks, &batch.artist_genres)?;
+    // Artists before tracks: a run killed after the tracks were written would otherwise keep
+    // stale artists, as its rerun finds nothing new to merge.
     workdir.write_table(Table::Artists, &mut artists)?;
+    workdir.write_table(Table::Tracks, &mut tracks)?;
     Ok(MergeSummary {
         tracks: tracks.height(),
         artists: artists.height(),
@@ -171,14 +174,16 @@ pub fn merge_into_workdir(workdir: &Workdir, batch: &IngestBatch) -> Result<Merg
     })
 }
 
+/// Writes [`merged`] rows and returns them.
+fn merge_table(workdir: &Workdir, table: Table, new: DataFrame, replaced: &Series) -> Result<DataFrame> {
+    let mut rows = merged(workdir, table, new, replaced)?;
+    workdir.write_table(table, &mut rows)?;
+    Ok(rows)
+}
+
 /// Existing rows whose track_id is not in `replaced`, followed by `new`, sorted by track id
 /// so that the result does not depend on the order batches arrived in.
-fn merge_table(
-    workdir: &Workdir,
-    table: Table,
-    new: DataFrame,
-    replaced: &Series,
-) -> Result<DataFrame> {
+fn merged(workdir: &Workdir, table: Table, new: DataFrame, replaced: &Series) -> Result<DataFrame> {
     let combined = match workdir.read_table_if_exists(table)? {
         Some(old) => old
             .lazy()
@@ -203,7 +208,6 @@ fn merge_table(
         .sort(sort_by, SortMultipleOptions::default().with_maintain_order(true))
         .ctx(format!("sorting `{}`", table.name()))?;
     sorted.rechunk_mut();
-    workdir.write_table(table, &mut sorted)?;
     Ok(sorted)
 }
 

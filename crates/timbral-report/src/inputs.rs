@@ -124,14 +124,21 @@ fn read(workdir: &Workdir, table: Table) -> std::result::Result<DataFrame, Strin
 }
 
 fn unavailable(workdir: &Workdir, table: Table, err: Error) -> String {
-    match err {
-        Error::MissingTable { .. } => format!(
+    // Tables that need clusters are absent when the last `timbral run` skipped clustering.
+    let needs_clusters = matches!(producer(table), "timbral cluster" | "timbral similarity" | "timbral eval");
+    let manifest = timbral_core::manifest::Manifest::load(workdir);
+    let skipped = manifest.stages.get("cluster").and_then(|r| r.skipped_because()).filter(|_| needs_clusters);
+    match (err, skipped) {
+        (Error::MissingTable { .. }, Some(why)) => {
+            format!("table `{}` was not written: the last run skipped clustering ({why})", table.name())
+        }
+        (Error::MissingTable { .. }, None) => format!(
             "table `{}` is missing ({}); `{}` writes it",
             table.name(),
             workdir.table_path(table).display(),
             producer(table)
         ),
-        other => format!("table `{}` could not be read: {other}", table.name()),
+        (other, _) => format!("table `{}` could not be read: {other}", table.name()),
     }
 }
 

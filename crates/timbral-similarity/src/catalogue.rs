@@ -30,7 +30,7 @@ pub struct Catalogue {
 }
 
 /// Song metadata from `tracks`, keyed by track id.
-struct TrackMeta {
+pub(crate) struct TrackMeta {
     title: String,
     artist_id: String,
     artist_name: String,
@@ -55,7 +55,7 @@ impl Catalogue {
     /// Joins the parts on track id, in track-id order. Every song of the space must have a
     /// row in `tracks` and `embedding` (and `clusters` when given): they come from the same
     /// pipeline, so a gap means a stale table, which is reported rather than skipped.
-    fn align(
+    pub(crate) fn align(
         tracks: HashMap<String, TrackMeta>,
         ids: Vec<String>,
         points: Array2<f64>,
@@ -244,7 +244,7 @@ fn standardise(matrix: &mut Array2<f64>, names: &[String], scaler: &DataFrame) -
     Ok(())
 }
 
-fn read_tracks(workdir: &Workdir) -> Result<HashMap<String, TrackMeta>> {
+pub(crate) fn read_tracks(workdir: &Workdir) -> Result<HashMap<String, TrackMeta>> {
     let frame = workdir.read_table(Table::Tracks)?;
     let ids = strings(&frame, "tracks", "track_id")?;
     let titles = strings(&frame, "tracks", "title")?;

@@ -17,6 +17,7 @@ pub mod hyperparams;
 pub use timbral_core::neighbors;
 pub mod query;
 pub mod recommendations;
+pub mod unclustered;
 #[cfg(test)]
 mod test_data;
 
@@ -26,6 +27,7 @@ use timbral_core::{Error, Result, Table, Workdir};
 
 pub use catalogue::Catalogue;
 pub use hyperparams::{Labels, SimilarityParams, SimilarityParamsBuilder, Space};
+pub use unclustered::run_unclustered;
 
 /// What [`run`] did, for the command's closing lines.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,12 +60,11 @@ pub fn run(workdir: &Workdir, params: &SimilarityParams) -> Result<Summary> {
 pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParams) -> Result<Summary> {
     let start = Instant::now();
     let space = params.space().name();
-    let library_mean = distance::library_mean_pairwise(&catalogue.points).ok_or_else(|| {
-        Error::EmptyTable {
-            table: "embedding".into(),
-            why: format!("{} song(s); similarity needs at least 2", catalogue.len()),
-        }
-    })?;
+    let table = match params.space() {
+        Space::Umap => "embedding",
+        Space::Features => "features",
+    };
+    let library_mean = library_mean(catalogue, table)?;
     tracing::info!(songs = catalogue.len(), dims = catalogue.points.ncols(), space, library_mean, "similarity");
 
     let stats = genre::genre_stats(catalogue, library_mean, params.min_genre_songs());
@@ -75,7 +76,29 @@ pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParam
         genre::grid_table(catalogue, &stats, params.grid_size(), params.grid_genres())?,
     )?;
     tracing::info!(genres = stats.len(), secs = start.elapsed().as_secs_f64(), "genre density");
+    let summary = artist_and_song_tables(workdir, catalogue, params, params.space(), library_mean)?;
+    Ok(Summary { genres: stats.len(), seconds: start.elapsed().as_secs_f64(), ..summary })
+}
 
+/// The mean distance between two songs; `table` holds the points, for the error.
+fn library_mean(catalogue: &Catalogue, table: &str) -> Result<f64> {
+    distance::library_mean_pairwise(&catalogue.points).ok_or_else(|| Error::TooFewRows {
+        table: table.into(),
+        rows: catalogue.len(),
+        why: "similarity needs at least 2 songs".into(),
+    })
+}
+
+/// Intra-artist cohesion, artist similarity and recommendations.
+fn artist_and_song_tables(
+    workdir: &Workdir,
+    catalogue: &Catalogue,
+    params: &SimilarityParams,
+    space: Space,
+    library_mean: f64,
+) -> Result<Summary> {
+    let start = Instant::now();
+    let space_name = space.name();
     let groups = groups::ArtistGroups::of(catalogue);
     let cohesion = cohesion::cohesion(
         &catalogue.points,
@@ -94,7 +117,7 @@ pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParam
     write(
         workdir,
         Table::ArtistSimilarity,
-        artist_similarity::table(&groups, &neighbours, space)?,
+        artist_similarity::table(&groups, &neighbours, space_name)?,
     )?;
     tracing::info!(
         artists = groups.len(),
@@ -108,16 +131,16 @@ pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParam
     write(
         workdir,
         Table::Recommendations,
-        recommendations::table(catalogue, &nearest, space)?,
+        recommendations::table(catalogue, &nearest, space_name)?,
     )?;
     tracing::info!(method = method.name(), secs = start.elapsed().as_secs_f64(), "recommendations");
 
     Ok(Summary {
         songs: catalogue.len(),
         artists: groups.len(),
-        genres: stats.len(),
+        genres: 0,
         dims: catalogue.points.ncols(),
-        space: params.space(),
+        space,
         neighbour_method: method,
         library_mean_distance: library_mean,
         exact_artist_pairs,
