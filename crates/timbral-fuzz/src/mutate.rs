@@ -268,10 +268,10 @@ mod tests {
 
     #[test]
     fn shortening_and_lengthening_change_a_twelve_value_vector() {
-        let mut doc = serde_json::json!({"timbre": [0; 12]});
+        let mut doc = serde_json::json!({"timbre": vec![0; 12]});
         visit_nth(&mut doc, 1, &mut 0, &JsonDamage::Shorten);
         assert_eq!(doc["timbre"].as_array().map(Vec::len), Some(11));
-        let mut doc = serde_json::json!({"timbre": [0; 12]});
+        let mut doc = serde_json::json!({"timbre": vec![0; 12]});
         visit_nth(&mut doc, 1, &mut 0, &JsonDamage::Lengthen);
         assert_eq!(doc["timbre"].as_array().map(Vec::len), Some(13));
     }

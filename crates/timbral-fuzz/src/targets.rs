@@ -57,6 +57,7 @@ pub enum Outcome {
 
 impl Kind {
     pub fn all() -> Vec<Kind> {
+        #[cfg_attr(not(feature = "msd"), allow(unused_mut))]
         let mut kinds = vec![
             Kind::Ogg,
             Kind::Mp3,
@@ -111,7 +112,7 @@ impl Kind {
         let fuzz = crate_dir().join("seeds");
         let audio_fixtures = crate_dir().join("../timbral-audio/tests/fixtures");
         let ingest = crate_dir().join("../timbral-ingest/tests/fixtures");
-        let audio = |ext: &str, chord: Option<&str>| {
+        let audio = |ext: &'static str, chord: Option<&'static str>| {
             let mut sets = vec![(fuzz.join("audio"), vec![ext])];
             sets.extend(chord.map(|c| (audio_fixtures.clone(), vec![c])));
             sets
