@@ -91,8 +91,8 @@ impl Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = Context::new(cli.workdir, cli.seed, cli.quiet);
-    match run(ctx, &cli) {
+    let ctx = Context::new(cli.workdir.clone(), cli.seed, cli.quiet);
+    match run(&ctx, &cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
