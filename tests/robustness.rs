@@ -215,7 +215,7 @@ fn run_killed_at_seeded_points_and_between_stages_resumes_to_the_uninterrupted_t
 #[test]
 fn a_second_writer_fails_naming_the_holder_or_waits_and_readers_need_no_lock() {
     let dir = tempfile::tempdir().unwrap();
-    ok(&timbral(dir.path(), &["--quiet", "synth", "--songs", "30", "--artists", "5"]));
+    ok(&timbral(dir.path(), &["--quiet", "synth", "--songs", "40", "--artists", "20"]));
     let lock = WorkdirLock::acquire(&Workdir::new(dir.path()), "test", WhenHeld::Fail).unwrap();
 
     let refused = timbral(dir.path(), &["--quiet", "features"]);
@@ -253,12 +253,12 @@ fn the_lock_of_a_killed_writer_is_taken_over() {
     }
     assert!(kill(&mut holder), "the holder finished before it could be killed");
 
-    let output = timbral(dir.path(), &["synth", "--songs", "20", "--artists", "4"]);
+    let output = timbral(dir.path(), &["synth", "--songs", "40", "--artists", "20"]);
     ok(&output);
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains(&format!("taking over the workdir lock left by {}", holder_pid.trim())), "{log}");
     // A clean exit clears the holder, so the next writer reports no take-over.
-    let next = timbral(dir.path(), &["synth", "--songs", "20", "--artists", "4"]);
+    let next = timbral(dir.path(), &["synth", "--songs", "40", "--artists", "20"]);
     assert!(!String::from_utf8_lossy(&next.stderr).contains("taking over"));
 }
 
@@ -306,7 +306,7 @@ fn libraries_of_one_and_nine_songs_run_to_a_report() {
 #[test]
 fn logs_to_a_pipe_carry_no_colour_codes() {
     let dir = tempfile::tempdir().unwrap();
-    let output = timbral(dir.path(), &["synth", "--songs", "20", "--artists", "4"]);
+    let output = timbral(dir.path(), &["synth", "--songs", "40", "--artists", "20"]);
     ok(&output);
     assert!(!output.stderr.is_empty(), "synth logs nothing to check");
     assert!(!output.stderr.contains(&0x1b), "{}", String::from_utf8_lossy(&output.stderr));
