@@ -137,14 +137,7 @@ fn analysis_stages(ctx: &Context) -> Vec<Stage> {
         Stage {
             name: "similarity",
             inputs: vec![Table::Tracks, Table::Features, Table::Embedding, Table::Clusters],
-            outputs: tables(&[
-                Table::GenreDensity,
-                Table::GenreClusters,
-                Table::GenreGrid,
-                Table::IntraArtist,
-                Table::ArtistSimilarity,
-                Table::Recommendations,
-            ]),
+            outputs: tables(&timbral_similarity::SIMILARITY_TABLES),
             params: format!("{similarity:?} seed={seed}"),
             action: Box::new(move |ctx| super::similarity::execute(ctx, &similarity)),
         },
