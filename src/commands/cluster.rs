@@ -56,7 +56,7 @@ pub struct Args {
     pub knn: KnnArg,
     /// Above this many songs HDBSCAN is fitted on a seeded sample of this many; the others
     /// take the majority label of their nearest fitted songs.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 50_000)]
     pub hdbscan_max_fit: usize,
     /// Above this many songs the stability refits run on a seeded sample of this many.
     #[arg(long, default_value_t = 20_000)]

@@ -93,7 +93,7 @@ impl ClusterParams {
             stability_seeds: 3,
             silhouette_max_exact: 20_000,
             knn: KnnMethod::Auto,
-            hdbscan_max_fit: 100_000,
+            hdbscan_max_fit: 50_000,
             stability_max_songs: 20_000,
         }
     }
