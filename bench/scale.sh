@@ -13,7 +13,9 @@
 # size asked for) and prints timbral / Python for the cluster stage.
 #
 # Environment: SEED (default 42), KEEP_WORKDIR=1 to keep the workdirs, TMPDIR for where they go
-# (1M songs need about 2 GB), and what bench/cluster_vs_python.sh reads (HDBSCAN_IMPL, PASSES).
+# (1M songs need about 2 GB), WORKDIR=DIR to reuse one size's workdir from an earlier
+# `KEEP_WORKDIR=1` run (its synth step is skipped), and what bench/cluster_vs_python.sh reads
+# (HDBSCAN_IMPL, PASSES).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -78,15 +80,22 @@ peak_mb() {
 
 for size in "${sizes[@]}"; do
     read -r songs artists <<< "$size"
-    work="$(mktemp -d "${TMPDIR:-/tmp}/timbral-scale-$songs.XXXXXX")"
-    [[ "${KEEP_WORKDIR:-0}" == 1 ]] || cleanup+=("$work")
-    logs="$work/bench"
-    mkdir -p "$logs"
-    echo "== $songs songs / $artists artists in $work" >&2
-    measure "$logs/synth.time" "$logs/synth.out" \
-        "$timbral" --seed "$seed" --workdir "$work" synth --level features \
-        --songs "$songs" --artists "$artists"
-    cat "$logs/synth.out" >&2
+    if [[ -n "${WORKDIR:-}" ]]; then
+        work="$WORKDIR"
+        logs="$work/bench"
+        [[ -f "$logs/synth.time" ]] || { echo "$work holds no earlier synth run" >&2; exit 2; }
+        echo "== $songs songs / $artists artists in $work (reused)" >&2
+    else
+        work="$(mktemp -d "${TMPDIR:-/tmp}/timbral-scale-$songs.XXXXXX")"
+        [[ "${KEEP_WORKDIR:-0}" == 1 ]] || cleanup+=("$work")
+        logs="$work/bench"
+        mkdir -p "$logs"
+        echo "== $songs songs / $artists artists in $work" >&2
+        measure "$logs/synth.time" "$logs/synth.out" \
+            "$timbral" --seed "$seed" --workdir "$work" synth --level features \
+            --songs "$songs" --artists "$artists"
+        cat "$logs/synth.out" >&2
+    fi
     steps=(cluster similarity eval report)
     for step in "${steps[@]}"; do
         echo "-- timbral $step" >&2

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::Context;
+use timbral_core::{WhenHeld, WorkdirLock};
 
 #[derive(Debug, Parser)]
 #[command(name = "timbral", version, about, long_about = None)]
@@ -21,6 +22,9 @@ struct Cli {
     /// Silence progress bars and logs.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// When another timbral process is writing the workdir, wait for it instead of failing.
+    #[arg(long, global = true)]
+    wait: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -56,29 +60,67 @@ enum Command {
     Tables,
 }
 
+impl Command {
+    /// The subcommand's name as typed, for the lock holder's description.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Run(_) => "run",
+            Command::Ingest(_) => "ingest",
+            Command::Synth(_) => "synth",
+            Command::Features(_) => "features",
+            Command::Cluster(_) => "cluster",
+            Command::Place(_) => "place",
+            Command::Similarity(_) => "similarity",
+            Command::Recommend(_) => "recommend",
+            Command::Artists(_) => "artists",
+            Command::Eval(_) => "eval",
+            Command::Report(_) => "report",
+            Command::Sql(_) => "sql",
+            Command::Tables => "tables",
+        }
+    }
+
+    /// Whether the command writes the workdir, and so needs its lock.
+    fn writes_workdir(&self) -> bool {
+        !matches!(
+            self,
+            Command::Recommend(_) | Command::Artists(_) | Command::Sql(_) | Command::Tables
+        )
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = Context::new(cli.workdir, cli.seed, cli.quiet);
-    let result = match &cli.command {
-        Command::Run(args) => commands::run::execute(&ctx, args),
-        Command::Ingest(source) => commands::ingest::execute(&ctx, source),
-        Command::Synth(args) => commands::synth::execute(&ctx, args),
-        Command::Features(args) => commands::features::execute(&ctx, args),
-        Command::Cluster(args) => commands::cluster::execute(&ctx, args),
-        Command::Place(args) => commands::cluster::place(&ctx, args),
-        Command::Similarity(args) => commands::similarity::execute(&ctx, args),
-        Command::Recommend(args) => commands::recommend::execute(&ctx, args),
-        Command::Artists(args) => commands::artists::execute(&ctx, args),
-        Command::Eval(args) => commands::eval::execute(&ctx, args),
-        Command::Report(args) => commands::report::execute(&ctx, args),
-        Command::Sql(args) => commands::sql::execute(&ctx, args),
-        Command::Tables => commands::sql::list_tables(&ctx),
-    };
-    match result {
+    let ctx = Context::new(cli.workdir.clone(), cli.seed, cli.quiet);
+    match run(&ctx, &cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn run(ctx: &Context, cli: &Cli) -> anyhow::Result<()> {
+    let when_held = if cli.wait { WhenHeld::Wait } else { WhenHeld::Fail };
+    let _lock = cli
+        .command
+        .writes_workdir()
+        .then(|| WorkdirLock::acquire(&ctx.workdir, cli.command.name(), when_held))
+        .transpose()?;
+    match &cli.command {
+        Command::Run(args) => commands::run::execute(ctx, args),
+        Command::Ingest(source) => commands::ingest::execute(ctx, source),
+        Command::Synth(args) => commands::synth::execute(ctx, args),
+        Command::Features(args) => commands::features::execute(ctx, args),
+        Command::Cluster(args) => commands::cluster::execute(ctx, args),
+        Command::Place(args) => commands::cluster::place(ctx, args),
+        Command::Similarity(args) => commands::similarity::execute(ctx, args),
+        Command::Recommend(args) => commands::recommend::execute(ctx, args),
+        Command::Artists(args) => commands::artists::execute(ctx, args),
+        Command::Eval(args) => commands::eval::execute(ctx, args),
+        Command::Report(args) => commands::report::execute(ctx, args),
+        Command::Sql(args) => commands::sql::execute(ctx, args),
+        Command::Tables => commands::sql::list_tables(ctx),
     }
 }

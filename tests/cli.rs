@@ -4,7 +4,11 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use common::{analysis_tables, read, read_file, table_path};
 use polars::prelude::*;
+use timbral_core::Table;
+
+mod common;
 
 fn timbral(workdir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_timbral"))
@@ -26,27 +30,6 @@ fn ok(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-const PROCESSED: [&str; 13] = [
-    "features",
-    "scaler",
-    "pca",
-    "embedding",
-    "clusters",
-    "model_selection",
-    "kdistance",
-    "genre_density",
-    "genre_clusters",
-    "genre_grid",
-    "intra_artist",
-    "artist_similarity",
-    "recommendations",
-];
-
-fn read(path: &Path) -> DataFrame {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    ParquetReader::new(file).finish().unwrap()
-}
-
 fn manifest(workdir: &Path) -> serde_json::Value {
     let path = workdir.join("data/processed/run_manifest.json");
     std::fs::read(&path)
@@ -61,9 +44,8 @@ fn run_on_an_empty_dir_uses_the_sample_and_writes_everything() {
     let stdout = ok(&timbral(dir.path(), &["run"]));
     assert!(stdout.contains("bundled sample"), "{stdout}");
     assert!(dir.path().join("reports/index.html").is_file());
-    for table in PROCESSED.iter().chain(&["eval"]) {
-        let path = dir.path().join(format!("data/processed/{table}.parquet"));
-        assert!(read(&path).height() > 0, "{table} is empty");
+    for table in analysis_tables() {
+        assert!(read(dir.path(), table).height() > 0, "{} is empty", table.name());
     }
 
     // SQL over the tables: aligned table, CSV with a header, and a clear error.
@@ -75,7 +57,7 @@ fn run_on_an_empty_dir_uses_the_sample_and_writes_everything() {
     assert_eq!(csv.lines().count(), 6);
     let saved = dir.path().join("top.parquet");
     ok(&timbral(dir.path(), &["sql", query, "--output", saved.to_str().unwrap()]));
-    assert_eq!(read(&saved).height(), 5, "--output FILE.parquet writes Parquet");
+    assert_eq!(read_file(&saved).height(), 5, "--output FILE.parquet writes Parquet");
     let bad = timbral(dir.path(), &["sql", "SELEC nonsense"]);
     assert!(!bad.status.success());
     assert!(!bad.stderr.is_empty());
@@ -122,11 +104,11 @@ fn a_run_killed_during_clustering_resumes_with_identical_tables() {
     ok(&timbral(dir.path(), &["run"]));
     let resumed = manifest(dir.path());
     assert_eq!(killed["stages"]["features"], resumed["stages"]["features"], "features was redone");
-    for table in PROCESSED.iter().chain(&["eval"]) {
-        let path = |root: &Path| root.join(format!("data/processed/{table}.parquet"));
+    for table in analysis_tables() {
         assert!(
-            read(&path(reference.path())).equals_missing(&read(&path(dir.path()))),
-            "{table} differs from an uninterrupted run"
+            read(reference.path(), table).equals_missing(&read(dir.path(), table)),
+            "{} differs from an uninterrupted run",
+            table.name()
         );
     }
 }
@@ -135,8 +117,8 @@ fn a_run_killed_during_clustering_resumes_with_identical_tables() {
 fn a_segments_table_without_a_timbre_column_is_named_in_the_error() {
     let dir = tempfile::tempdir().unwrap();
     ok(&timbral(dir.path(), &["run"]));
-    let path = dir.path().join("data/interim/segments.parquet");
-    let mut segments = read(&path).drop("timbre_3").unwrap();
+    let path = table_path(dir.path(), Table::Segments);
+    let mut segments = read_file(&path).drop("timbre_3").unwrap();
     ParquetWriter::new(std::fs::File::create(&path).unwrap())
         .finish(&mut segments)
         .unwrap();

@@ -1,6 +1,6 @@
 //! `timbral cluster`: standardise, reduce (PCA, UMAP) and cluster (K-Means, DBSCAN, HDBSCAN).
 
-use timbral_cluster::{ClusterParams, FeatureSet, Metric};
+use timbral_cluster::{ClusterParams, ClusterValidParams, FeatureSet, Metric, ParamGuard};
 
 use super::{Context, KnnArg};
 
@@ -28,42 +28,46 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "seed")]
     pub set: SetArg,
     /// Smallest K-Means k.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = defaults().k_min())]
     pub k_min: usize,
     /// Largest K-Means k.
-    #[arg(long, default_value_t = 15)]
+    #[arg(long, default_value_t = defaults().k_max())]
     pub k_max: usize,
     /// Dimensions of the UMAP embedding that HDBSCAN clusters.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = defaults().umap_dims())]
     pub umap_dims: usize,
     /// UMAP n_neighbors.
-    #[arg(long, default_value_t = 15)]
+    #[arg(long, default_value_t = defaults().n_neighbors())]
     pub n_neighbors: usize,
     /// UMAP min_dist.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = defaults().min_dist())]
     pub min_dist: f64,
     /// UMAP metric.
     #[arg(long, value_enum, default_value = "euclidean")]
     pub metric: MetricArg,
     /// HDBSCAN min_cluster_size (and min_samples); 5 is the default of scikit-learn and hdbscan.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = defaults().hdbscan_min_cluster_size())]
     pub min_cluster_size: usize,
     /// Seeds for the stability ARI (1 turns the check off and skips its extra UMAP fits).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = defaults().stability_seeds())]
     pub stability_seeds: usize,
     /// How the kNN graph is searched.
     #[arg(long, value_enum, default_value = "auto")]
     pub knn: KnnArg,
     /// Above this many songs HDBSCAN is fitted on a seeded sample of this many; the others
     /// take the majority label of their nearest fitted songs.
-    #[arg(long, default_value_t = 50_000)]
+    #[arg(long, default_value_t = defaults().hdbscan_max_fit())]
     pub hdbscan_max_fit: usize,
     /// Above this many songs the stability refits run on a seeded sample of this many.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = defaults().stability_max_songs())]
     pub stability_max_songs: usize,
     /// Print the seconds each step took (`timing <step> <seconds>` lines).
     #[arg(long)]
     pub timings: bool,
+}
+
+fn defaults() -> ClusterValidParams {
+    ClusterParams::defaults()
 }
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
@@ -84,7 +88,8 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         .stability_seeds(args.stability_seeds)
         .knn(args.knn.into())
         .hdbscan_max_fit(args.hdbscan_max_fit)
-        .stability_max_songs(args.stability_max_songs);
+        .stability_max_songs(args.stability_max_songs)
+        .check()?;
     let summary = timbral_cluster::run(&ctx.workdir, &params)?;
     if args.timings {
         for (step, seconds) in &summary.timings {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use timbral_similarity::eval;
+use timbral_similarity::{ParamGuard, eval};
 use timbral_similarity::hyperparams::EvalParams;
 
 use super::similarity::SpaceArg;
@@ -19,10 +19,10 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "umap")]
     pub space: SpaceArg,
     /// Neighbours per song in precision@k.
-    #[arg(short, default_value_t = 5)]
+    #[arg(short, default_value_t = EvalParams::defaults().k())]
     pub k: usize,
     /// Seeded label shuffles averaged into each baseline.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = EvalParams::defaults().shuffles())]
     pub shuffles: usize,
     /// Neighbour search behind precision@k.
     #[arg(long, value_enum, default_value = "auto")]
@@ -37,7 +37,7 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         .shuffles(args.shuffles)
         .knn(args.knn.into())
         .seed(ctx.seed)
-        .build()?;
+        .check()?;
     let report = eval::run(&ctx.workdir, &params, checks.as_ref())?;
     println!("{:<34}  {:>10}  {:>14}  result", "metric", "value", "threshold");
     for m in &report.metrics {

@@ -60,7 +60,9 @@ impl Context {
 }
 
 /// Logs go to stderr through tracing; `RUST_LOG` overrides the default level, `--quiet` wins.
+/// Colour codes only when stderr is a terminal, so a log file or pipe gets plain text.
 fn init_logging(quiet: bool) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = if quiet {
         EnvFilter::new("off")
@@ -70,6 +72,7 @@ fn init_logging(quiet: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use timbral_cluster::hyperparams::MIN_SONGS;
 use timbral_core::manifest::{self, Manifest, StageRecord};
 use timbral_core::{Table, Workdir, errors_log, io};
 
@@ -51,7 +52,15 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let mut manifest = Manifest::load(workdir);
     ingest_inputs(ctx, args, &mut manifest)?;
     for stage in analysis_stages(ctx) {
-        run_stage(ctx, &stage, args.force, &mut manifest)?;
+        match small_library_plan(ctx, &stage)? {
+            SmallLibrary::AsPlanned => run_stage(ctx, &stage, args.force, &mut manifest)?,
+            SmallLibrary::Replace(small) => run_stage(ctx, &small, args.force, &mut manifest)?,
+            SmallLibrary::Skip(why) => {
+                let skipped = StageRecord::skipped_text(&why);
+                println!("{}: {skipped}", stage.name);
+                record(&mut manifest, workdir, stage.name, &skipped, &[], &[], Instant::now())?;
+            }
+        }
     }
     println!(
         "report: {}",
@@ -122,15 +131,7 @@ fn analysis_stages(ctx: &Context) -> Vec<Stage> {
         Stage {
             name: "cluster",
             inputs: vec![Table::Features],
-            outputs: tables(&[
-                Table::Scaler,
-                Table::Pca,
-                Table::Embedding,
-                Table::Clusters,
-                Table::ModelSelection,
-                Table::KDistance,
-                Table::ClusterQuality,
-            ]),
+            outputs: tables(&timbral_cluster::CLUSTER_TABLES),
             params: format!("{cluster:?} seed={seed}"),
             action: Box::new(move |ctx| super::cluster::execute(ctx, &cluster)),
         },
@@ -163,6 +164,54 @@ fn analysis_stages(ctx: &Context) -> Vec<Stage> {
             action: Box::new(move |ctx| super::report::execute(ctx, &report)),
         },
     ]
+}
+
+/// What becomes of a stage in a library too small for it.
+enum SmallLibrary {
+    AsPlanned,
+    /// Run this stage in its place.
+    Replace(Stage),
+    /// Skip it, for this reason (recorded in the manifest, so the report shows it).
+    Skip(String),
+}
+
+/// Below the cluster stage's minimum a library is not clustered (nor evaluated, which needs
+/// clusters), and its similarity stage compares songs in the standardised features by exact
+/// search; below two songs there is nothing to compare.
+fn small_library_plan(ctx: &Context, stage: &Stage) -> anyhow::Result<SmallLibrary> {
+    if !matches!(stage.name, "cluster" | "similarity" | "eval") {
+        return Ok(SmallLibrary::AsPlanned);
+    }
+    let songs = ctx.workdir.read_table(Table::Features)?.height();
+    if songs >= MIN_SONGS {
+        return Ok(SmallLibrary::AsPlanned);
+    }
+    let too_few = format!("clustering needs at least {MIN_SONGS} songs; the library has {songs}");
+    Ok(match stage.name {
+        "similarity" if songs >= 2 => SmallLibrary::Replace(unclustered_similarity(ctx, &too_few)),
+        "similarity" => SmallLibrary::Skip(format!("similarity needs at least 2 songs; the library has {songs}")),
+        "eval" => SmallLibrary::Skip(format!("its metrics need clusters, and {too_few}")),
+        _ => SmallLibrary::Skip(too_few),
+    })
+}
+
+fn unclustered_similarity(ctx: &Context, too_few: &str) -> Stage {
+    let similarity: super::similarity::Args = default_args();
+    let wd = &ctx.workdir;
+    Stage {
+        name: "similarity",
+        inputs: vec![Table::Tracks, Table::Features],
+        outputs: [Table::IntraArtist, Table::ArtistSimilarity, Table::Recommendations]
+            .iter()
+            .map(|t| wd.table_path(*t))
+            .collect(),
+        params: format!(
+            "exact search in the standardised seed features, without genre tables ({too_few}); \
+             {similarity:?} seed={}",
+            ctx.seed
+        ),
+        action: Box::new(move |ctx| super::similarity::execute_unclustered(ctx, &similarity)),
+    }
 }
 
 fn run_stage(ctx: &Context, stage: &Stage, force: bool, manifest: &mut Manifest) -> anyhow::Result<()> {

@@ -2,6 +2,7 @@
 //! tempo, key, metre and loudness.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::decode::decode_mono;
 use crate::error::{AudioError, IN_MEMORY_LABEL};
@@ -38,7 +39,35 @@ impl AnalyzerConfig {
                 self.min_segment_gap_s
             )));
         }
+        if !(self.max_duration_s.is_finite() && self.max_duration_s >= MIN_DURATION_S) {
+            return Err(AudioError::InvalidInput(format!(
+                "max_duration_s {} is below {MIN_DURATION_S} s or not finite",
+                self.max_duration_s
+            )));
+        }
         Ok(())
+    }
+}
+
+/// The point in time by which one file's analysis must be done ([`AnalyzerConfig::time_limit`]).
+pub(crate) struct Deadline {
+    at: Option<(Instant, Duration)>,
+}
+
+impl Deadline {
+    pub(crate) fn start(cfg: &AnalyzerConfig) -> Deadline {
+        Deadline { at: cfg.time_limit.map(|limit| (Instant::now() + limit, limit)) }
+    }
+
+    /// Fails once the time limit has passed.
+    pub(crate) fn check(&self, path: &Path) -> Result<(), AudioError> {
+        match self.at {
+            Some((at, limit)) if Instant::now() > at => Err(AudioError::TimedOut {
+                path: path.to_path_buf(),
+                limit_s: limit.as_secs_f64(),
+            }),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -48,8 +77,9 @@ pub fn analyze_file(
     cfg: &AnalyzerConfig,
 ) -> Result<(Tags, TrackAnalysis), AudioError> {
     cfg.validate()?;
-    let decoded = decode_mono(path, cfg.sample_rate)?;
-    let analysis = analyze_signal(&decoded.samples, cfg, path)?;
+    let deadline = Deadline::start(cfg);
+    let decoded = decode_mono(path, cfg, &deadline)?;
+    let analysis = analyze_signal(&decoded.samples, cfg, path, &deadline)?;
     Ok((decoded.tags, analysis))
 }
 
@@ -70,12 +100,13 @@ pub fn analyze_samples(
         )));
     }
     let label = Path::new(IN_MEMORY_LABEL);
+    let deadline = Deadline::start(cfg);
     if sample_rate == cfg.sample_rate {
-        analyze_signal(mono, cfg, label)
+        analyze_signal(mono, cfg, label, &deadline)
     } else {
         let resampled =
             resample_all(mono, sample_rate, cfg.sample_rate).map_err(AudioError::InvalidInput)?;
-        analyze_signal(&resampled, cfg, label)
+        analyze_signal(&resampled, cfg, label, &deadline)
     }
 }
 
@@ -83,6 +114,7 @@ fn analyze_signal(
     signal: &[f32],
     cfg: &AnalyzerConfig,
     path: &Path,
+    deadline: &Deadline,
 ) -> Result<TrackAnalysis, AudioError> {
     let sample_rate = cfg.sample_rate;
     let duration_s = signal.len() as f64 / f64::from(sample_rate);
@@ -102,6 +134,7 @@ fn analyze_signal(
     }
 
     let features = FrameFeatures::compute(signal, sample_rate);
+    deadline.check(path)?;
     let envelope = onset_envelope(&features);
     let frame_rate = 1.0 / features.short_hop_s();
     let onsets = pick_onsets(&envelope, frame_rate, cfg.min_segment_gap_s);

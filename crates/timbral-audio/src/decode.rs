@@ -1,19 +1,16 @@
 //! Streaming decode with symphonia: packet by packet, downmixed to mono and resampled on the
 //! fly, so only the analysis-rate mono `f32` signal is ever held in memory.
 
-use std::fs::File;
 use std::io::ErrorKind;
 use std::path::Path;
 
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymphoniaError;
-use symphonia::core::formats::probe::Hint;
-use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
-use symphonia::core::io::MediaSourceStream;
-use symphonia::core::meta::MetadataOptions;
+use symphonia::core::formats::TrackType;
 
-use crate::Tags;
+use crate::{AnalyzerConfig, Deadline, Tags};
 use crate::error::AudioError;
+use crate::probe::{corrupt, open_format, unsupported};
 use crate::resample::StreamResampler;
 use crate::tags::absorb_pending_metadata;
 
@@ -29,76 +26,14 @@ pub(crate) struct DecodedAudio {
     pub samples: Vec<f32>,
 }
 
-/// Open `path` and probe its container, mapping every failure to a specific [`AudioError`].
-pub(crate) fn open_format(path: &Path) -> Result<Box<dyn FormatReader>, AudioError> {
-    let io_err = |source| AudioError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let meta = std::fs::metadata(path).map_err(io_err)?;
-    if meta.len() == 0 {
-        return Err(AudioError::Empty {
-            path: path.to_path_buf(),
-        });
-    }
-    let file = File::open(path).map_err(io_err)?;
-    let stream = MediaSourceStream::new(Box::new(file), Default::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(ext);
-    }
-    symphonia::default::get_probe()
-        .probe(
-            &hint,
-            stream,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
-        .map_err(|e| match e {
-            SymphoniaError::DecodeError(msg) => {
-                corrupt(path, format!("malformed container: {msg}"))
-            }
-            SymphoniaError::IoError(source) if source.kind() != ErrorKind::UnexpectedEof => {
-                AudioError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                }
-            }
-            // Running out of bytes while probing a file that starts like audio = truncated.
-            SymphoniaError::IoError(_) if looks_like_audio(path) => corrupt(
-                path,
-                "truncated: file ends inside the container headers".to_string(),
-            ),
-            other => AudioError::Unsupported {
-                path: path.to_path_buf(),
-                reason: format!("no known audio container recognised ({other})"),
-            },
-        })
-}
-
-/// Whether the file starts with the signature of a container this crate decodes.
-fn looks_like_audio(path: &Path) -> bool {
-    let mut head = [0u8; 12];
-    let Ok(mut file) = File::open(path) else {
-        return false;
-    };
-    let Ok(n) = std::io::Read::read(&mut file, &mut head) else {
-        return false;
-    };
-    let head = &head[..n];
-    let starts = |magic: &[u8]| head.starts_with(magic);
-    starts(b"OggS")
-        || starts(b"fLaC")
-        || starts(b"ID3")
-        || (starts(b"RIFF") && head.get(8..12) == Some(b"WAVE"))
-        || (starts(b"FORM") && head.get(8..12).is_some_and(|f| f == b"AIFF" || f == b"AIFC"))
-        || head.get(4..8) == Some(b"ftyp")
-        || head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) // Matroska / WebM
-        || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0) // MPEG audio frame sync
-}
-
-/// Decode `path` to mono at `target_rate`.
-pub(crate) fn decode_mono(path: &Path, target_rate: u32) -> Result<DecodedAudio, AudioError> {
+/// Decode `path` to mono at `cfg.sample_rate`, within `cfg.max_duration_s` and the deadline.
+pub(crate) fn decode_mono(
+    path: &Path,
+    cfg: &AnalyzerConfig,
+    deadline: &Deadline,
+) -> Result<DecodedAudio, AudioError> {
+    let target_rate = cfg.sample_rate;
+    let max_samples = (cfg.max_duration_s * f64::from(target_rate)) as usize;
     let mut format = open_format(path)?;
     let mut tags = Tags::default();
     absorb_pending_metadata(format.as_mut(), &mut tags);
@@ -126,11 +61,18 @@ pub(crate) fn decode_mono(path: &Path, target_rate: u32) -> Result<DecodedAudio,
         let rate = params.sample_rate.unwrap_or(target_rate).max(1);
         let estimate = frames.min(2 * 3600 * u64::from(rate)) as f64 * f64::from(target_rate)
             / f64::from(rate);
-        samples.reserve(estimate as usize + 1);
+        samples.reserve((estimate as usize).min(max_samples) + 1);
     }
     let (mut packets, mut bad_packets, mut decoded_frames) = (0usize, 0usize, 0u64);
 
     loop {
+        deadline.check(path)?;
+        if samples.len() > max_samples {
+            return Err(AudioError::TooLong {
+                path: path.to_path_buf(),
+                max_seconds: cfg.max_duration_s,
+            });
+        }
         let packet = match format.next_packet() {
             Ok(Some(packet)) => packet,
             Ok(None) => break,
@@ -231,18 +173,4 @@ fn downmix(planes: &[Vec<f32>], frames: usize, mono: &mut Vec<f32>) {
     }
     let scale = 1.0 / planes.len() as f32;
     mono.iter_mut().for_each(|m| *m *= scale);
-}
-
-fn corrupt(path: &Path, reason: String) -> AudioError {
-    AudioError::Corrupt {
-        path: path.to_path_buf(),
-        reason,
-    }
-}
-
-fn unsupported(path: &Path, reason: &str) -> AudioError {
-    AudioError::Unsupported {
-        path: path.to_path_buf(),
-        reason: reason.to_string(),
-    }
 }

@@ -34,6 +34,12 @@ pub enum AudioError {
         seconds: f64,
         min_seconds: f64,
     },
+    /// Longer than [`crate::AnalyzerConfig::max_duration_s`].
+    #[error("{}: too long: more than {max_seconds} s of audio", path.display())]
+    TooLong { path: PathBuf, max_seconds: f64 },
+    /// Took longer than [`crate::AnalyzerConfig::time_limit`].
+    #[error("{}: analysis took longer than the per-file time limit of {limit_s} s", path.display())]
+    TimedOut { path: PathBuf, limit_s: f64 },
     /// The [`crate::AnalyzerConfig`] or the arguments are out of range.
     #[error("invalid analyzer input: {0}")]
     InvalidInput(String),
@@ -49,6 +55,8 @@ impl AudioError {
             AudioError::Corrupt { .. } => "corrupt",
             AudioError::Silent { .. } => "silent",
             AudioError::TooShort { .. } => "too_short",
+            AudioError::TooLong { .. } => "too_long",
+            AudioError::TimedOut { .. } => "timed_out",
             AudioError::InvalidInput(_) => "invalid_input",
         }
     }
@@ -61,7 +69,9 @@ impl AudioError {
             | AudioError::Unsupported { path, .. }
             | AudioError::Corrupt { path, .. }
             | AudioError::Silent { path, .. }
-            | AudioError::TooShort { path, .. } => Some(path),
+            | AudioError::TooShort { path, .. }
+            | AudioError::TooLong { path, .. }
+            | AudioError::TimedOut { path, .. } => Some(path),
             AudioError::InvalidInput(_) => None,
         }
     }

@@ -11,6 +11,7 @@ mod filterbank;
 mod frames;
 mod key;
 mod onset;
+mod probe;
 mod resample;
 mod segments;
 mod spectrum;
@@ -19,6 +20,7 @@ mod tempo;
 mod timbre;
 
 pub use analyze::{MIN_DURATION_S, SILENCE_PEAK_DBFS, analyze_file, analyze_samples};
+pub(crate) use analyze::Deadline;
 pub use error::{AudioError, IN_MEMORY_LABEL};
 pub use tags::read_tags;
 
@@ -29,6 +31,11 @@ pub struct AnalyzerConfig {
     pub sample_rate: u32,
     /// Minimum gap between two segment onsets, in seconds.
     pub min_segment_gap_s: f64,
+    /// Longest audio analysed; a longer (or corrupt, endless) stream is rejected, which bounds
+    /// the memory one file takes (4 bytes per sample at `sample_rate`).
+    pub max_duration_s: f64,
+    /// Wall time one file may take, decoding and analysis together; `None` for no limit.
+    pub time_limit: Option<std::time::Duration>,
 }
 
 impl Default for AnalyzerConfig {
@@ -36,6 +43,8 @@ impl Default for AnalyzerConfig {
         AnalyzerConfig {
             sample_rate: 22_050,
             min_segment_gap_s: 0.05,
+            max_duration_s: 3.0 * 3600.0,
+            time_limit: Some(std::time::Duration::from_secs(600)),
         }
     }
 }

@@ -7,7 +7,7 @@ use symphonia::core::formats::FormatReader;
 use symphonia::core::meta::{MetadataRevision, RawValue, StandardTag, Tag};
 
 use crate::Tags;
-use crate::decode::open_format;
+use crate::probe::open_format;
 use crate::error::AudioError;
 
 impl Tags {

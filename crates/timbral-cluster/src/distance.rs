@@ -2,7 +2,7 @@
 //! distance only: cosine rows are normalised once ([`prepare`]), after which euclidean
 //! distance ranks like cosine distance, and distances are converted back ([`to_metric`]).
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{ArrayView2, CowArray, Ix2};
 use timbral_core::Result;
 use timbral_core::neighbors::{self, KnnMethod, Method, Neighbour};
 
@@ -10,17 +10,19 @@ use crate::hyperparams::Metric;
 
 /// Prepares rows for the euclidean search: cosine distance ranks like the euclidean distance
 /// between unit vectors, so cosine rows are normalised once here (a zero row stays zero).
-pub fn prepare(data: ArrayView2<f64>, metric: Metric) -> Array2<f64> {
+/// Euclidean rows are borrowed as they are: at 10^6 songs a copy is 0.7 GB.
+pub fn prepare(data: ArrayView2<'_, f64>, metric: Metric) -> CowArray<'_, f64, Ix2> {
+    if metric == Metric::Euclidean {
+        return CowArray::from(data);
+    }
     let mut out = data.to_owned();
-    if metric == Metric::Cosine {
-        for mut row in out.rows_mut() {
-            let norm = row.dot(&row).sqrt();
-            if norm > 0.0 {
-                row /= norm;
-            }
+    for mut row in out.rows_mut() {
+        let norm = row.dot(&row).sqrt();
+        if norm > 0.0 {
+            row /= norm;
         }
     }
-    out
+    CowArray::from(out)
 }
 
 /// Converts a euclidean distance between prepared rows into the metric's distance:
@@ -76,7 +78,8 @@ mod tests {
 
     #[test]
     fn cosine_distance_is_one_minus_cosine() {
-        let a = prepare(array![[1.0, 0.0], [1.0, 1.0]].view(), Metric::Cosine);
+        let rows = array![[1.0, 0.0], [1.0, 1.0]];
+        let a = prepare(rows.view(), Metric::Cosine);
         let (_, graph) = self_graph(a.view(), 1, Metric::Cosine, KnnMethod::Exact, 0).unwrap();
         assert!((graph.distances[0][0] - (1.0 - 0.5f64.sqrt())).abs() < 1e-12);
         assert_eq!(graph.indices, vec![vec![1], vec![0]]);

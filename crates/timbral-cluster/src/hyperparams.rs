@@ -1,7 +1,8 @@
 //! Parameters of the cluster stage, with their defaults and validation.
 
+use linfa::ParamGuard;
 use timbral_core::neighbors::KnnMethod;
-use timbral_core::{Error, Result};
+use timbral_core::{Error, Result, timbral_ensure};
 
 /// Which columns of `features` are clustered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,44 +30,44 @@ impl Metric {
     }
 }
 
-/// Everything `timbral cluster` can be told. Build with [`ClusterParams::new`] and the
-/// setters; [`ClusterParams::check`] validates (and [`crate::run`] calls it).
-#[derive(Debug, Clone)]
-pub struct ClusterParams {
+/// Checked parameters of the cluster stage, from [`ClusterParams`] through [`ParamGuard`].
+/// The getters of [`ClusterParams::defaults`] are the command line's defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterValidParams {
     /// Feature columns to use.
-    pub feature_set: FeatureSet,
+    pub(crate) feature_set: FeatureSet,
     /// Smallest K-Means k tried.
-    pub k_min: usize,
+    pub(crate) k_min: usize,
     /// Largest K-Means k tried.
-    pub k_max: usize,
+    pub(crate) k_max: usize,
     /// Dimensions of the second UMAP embedding, the one HDBSCAN clusters.
-    pub umap_dims: usize,
+    pub(crate) umap_dims: usize,
     /// UMAP's `n_neighbors`.
-    pub n_neighbors: usize,
+    pub(crate) n_neighbors: usize,
     /// UMAP's `min_dist`.
-    pub min_dist: f64,
+    pub(crate) min_dist: f64,
     /// UMAP metric.
-    pub metric: Metric,
+    pub(crate) metric: Metric,
     /// Seed of every random step.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// K-Means restarts per k (the best inertia is kept).
-    pub kmeans_runs: usize,
+    pub(crate) kmeans_runs: usize,
     /// DBSCAN `min_samples`; also the k of the k-distance curve that sets eps.
-    pub dbscan_min_samples: usize,
+    pub(crate) dbscan_min_samples: usize,
     /// HDBSCAN `min_cluster_size` (HDBSCAN's `min_samples` is set to the same value).
-    pub hdbscan_min_cluster_size: usize,
+    pub(crate) hdbscan_min_cluster_size: usize,
     /// Seeds used for the stability ARI (the run's seed and the next ones); 1 turns it off.
-    pub stability_seeds: usize,
+    pub(crate) stability_seeds: usize,
     /// Above this many songs the silhouette is the mean over a seeded uniform sample of this
     /// many songs, within that sample (scikit-learn's `sample_size`).
-    pub silhouette_max_exact: usize,
+    pub(crate) silhouette_max_exact: usize,
     /// How the kNN graph (UMAP, quality, placement) is searched.
-    pub knn: KnnMethod,
+    pub(crate) knn: KnnMethod,
     /// Above this many songs HDBSCAN is fitted on a seeded sample of this many and every
     /// other song takes the majority label of its nearest fitted songs in the n-D map.
-    pub hdbscan_max_fit: usize,
+    pub(crate) hdbscan_max_fit: usize,
     /// Above this many songs the stability refits run on a seeded sample of this many.
-    pub stability_max_songs: usize,
+    pub(crate) stability_max_songs: usize,
 }
 
 /// Neighbourhood size of the trustworthiness and neighbour-preservation metrics.
@@ -75,10 +76,15 @@ pub const QUALITY_K: usize = 15;
 /// Fewer songs than this cannot be clustered meaningfully; smaller inputs are an error.
 pub const MIN_SONGS: usize = 10;
 
+/// Everything `timbral cluster` can be told: [`ClusterParams::new`] gives the defaults, the
+/// setters change them, and [`ParamGuard::check`] validates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterParams(ClusterValidParams);
+
 impl ClusterParams {
     /// The defaults of `timbral cluster` with the given seed.
     pub fn new(seed: u64) -> Self {
-        ClusterParams {
+        ClusterParams(ClusterValidParams {
             feature_set: FeatureSet::Seed,
             k_min: 2,
             k_max: 15,
@@ -95,116 +101,155 @@ impl ClusterParams {
             knn: KnnMethod::Auto,
             hdbscan_max_fit: 50_000,
             stability_max_songs: 20_000,
-        }
+        })
+    }
+
+    /// The defaults, for the command line's help.
+    pub fn defaults() -> ClusterValidParams {
+        ClusterParams::new(0).0
     }
 
     pub fn knn(mut self, knn: KnnMethod) -> Self {
-        self.knn = knn;
+        self.0.knn = knn;
         self
     }
 
     pub fn hdbscan_max_fit(mut self, songs: usize) -> Self {
-        self.hdbscan_max_fit = songs;
+        self.0.hdbscan_max_fit = songs;
         self
     }
 
     pub fn stability_max_songs(mut self, songs: usize) -> Self {
-        self.stability_max_songs = songs;
+        self.0.stability_max_songs = songs;
         self
     }
 
     pub fn feature_set(mut self, set: FeatureSet) -> Self {
-        self.feature_set = set;
+        self.0.feature_set = set;
         self
     }
 
     pub fn k_range(mut self, k_min: usize, k_max: usize) -> Self {
-        self.k_min = k_min;
-        self.k_max = k_max;
+        self.0.k_min = k_min;
+        self.0.k_max = k_max;
         self
     }
 
     pub fn umap_dims(mut self, dims: usize) -> Self {
-        self.umap_dims = dims;
+        self.0.umap_dims = dims;
         self
     }
 
     pub fn n_neighbors(mut self, n: usize) -> Self {
-        self.n_neighbors = n;
+        self.0.n_neighbors = n;
         self
     }
 
     pub fn min_dist(mut self, min_dist: f64) -> Self {
-        self.min_dist = min_dist;
+        self.0.min_dist = min_dist;
         self
     }
 
     pub fn metric(mut self, metric: Metric) -> Self {
-        self.metric = metric;
+        self.0.metric = metric;
         self
     }
 
     pub fn stability_seeds(mut self, seeds: usize) -> Self {
-        self.stability_seeds = seeds;
+        self.0.stability_seeds = seeds;
         self
     }
 
     pub fn hdbscan_min_cluster_size(mut self, size: usize) -> Self {
-        self.hdbscan_min_cluster_size = size;
+        self.0.hdbscan_min_cluster_size = size;
         self
     }
+}
+
+impl ParamGuard for ClusterParams {
+    type Checked = ClusterValidParams;
+    type Error = Error;
 
     /// Rejects values no input size could make sense of.
-    pub fn check(&self) -> Result<()> {
-        let bad = |name, why: &str| Err(Error::InvalidParameter { name, why: why.to_string() });
-        if self.k_min < 2 {
-            return bad("k-min", "must be at least 2");
-        }
-        if self.k_max < self.k_min {
-            return bad("k-max", "must be at least k-min");
-        }
-        if self.umap_dims < 2 {
-            return bad("umap-dims", "must be at least 2");
-        }
-        if self.n_neighbors < 2 {
-            return bad("n-neighbors", "must be at least 2");
-        }
-        if !(self.min_dist.is_finite() && self.min_dist >= 0.0 && self.min_dist < 1.0) {
-            return bad("min-dist", "must be in [0, 1)");
-        }
-        if self.kmeans_runs == 0 {
-            return bad("kmeans-runs", "must be at least 1");
-        }
-        if self.dbscan_min_samples < 2 {
-            return bad("dbscan-min-samples", "must be at least 2");
-        }
-        if self.hdbscan_min_cluster_size < 2 {
-            return bad("hdbscan-min-cluster-size", "must be at least 2");
-        }
-        if self.stability_seeds == 0 {
-            return bad("stability-seeds", "must be at least 1 (1 turns the check off)");
-        }
-        if self.silhouette_max_exact < 2 {
-            return bad("silhouette-max-exact", "must be at least 2");
-        }
-        if self.hdbscan_max_fit < MIN_SONGS {
-            return bad("hdbscan-max-fit", "must be at least 10");
-        }
-        if self.stability_max_songs < MIN_SONGS {
-            return bad("stability-max-songs", "must be at least 10");
-        }
-        Ok(())
+    fn check_ref(&self) -> Result<&ClusterValidParams> {
+        let p = &self.0;
+        timbral_ensure!(p.k_min >= 2, InvalidParameter { name: "k-min", why: "must be at least 2".into() });
+        timbral_ensure!(p.k_max >= p.k_min, InvalidParameter { name: "k-max", why: "must be at least k-min".into() });
+        timbral_ensure!(p.umap_dims >= 2, InvalidParameter { name: "umap-dims", why: "must be at least 2".into() });
+        timbral_ensure!(p.n_neighbors >= 2, InvalidParameter { name: "n-neighbors", why: "must be at least 2".into() });
+        timbral_ensure!(p.min_dist.is_finite() && p.min_dist >= 0.0 && p.min_dist < 1.0, InvalidParameter { name: "min-dist", why: "must be in [0, 1)".into() });
+        timbral_ensure!(p.kmeans_runs != 0, InvalidParameter { name: "kmeans-runs", why: "must be at least 1".into() });
+        timbral_ensure!(p.dbscan_min_samples >= 2, InvalidParameter { name: "dbscan-min-samples", why: "must be at least 2".into() });
+        timbral_ensure!(p.hdbscan_min_cluster_size >= 2, InvalidParameter { name: "hdbscan-min-cluster-size", why: "must be at least 2".into() });
+        timbral_ensure!(p.stability_seeds != 0, InvalidParameter { name: "stability-seeds", why: "must be at least 1 (1 turns the check off)".into() });
+        timbral_ensure!(p.silhouette_max_exact >= 2, InvalidParameter { name: "silhouette-max-exact", why: "must be at least 2".into() });
+        timbral_ensure!(p.hdbscan_max_fit >= MIN_SONGS, InvalidParameter { name: "hdbscan-max-fit", why: format!("must be at least {MIN_SONGS}") });
+        timbral_ensure!(p.stability_max_songs >= MIN_SONGS, InvalidParameter { name: "stability-max-songs", why: format!("must be at least {MIN_SONGS}") });
+        Ok(p)
+    }
+
+    fn check(self) -> Result<ClusterValidParams> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+}
+
+impl ClusterValidParams {
+    /// Smallest K-Means k tried.
+    pub fn k_min(&self) -> usize {
+        self.k_min
+    }
+
+    /// Largest K-Means k tried.
+    pub fn k_max(&self) -> usize {
+        self.k_max
+    }
+
+    /// Dimensions of the n-D UMAP.
+    pub fn umap_dims(&self) -> usize {
+        self.umap_dims
+    }
+
+    /// UMAP's `n_neighbors`.
+    pub fn n_neighbors(&self) -> usize {
+        self.n_neighbors
+    }
+
+    /// UMAP's `min_dist`.
+    pub fn min_dist(&self) -> f64 {
+        self.min_dist
+    }
+
+    /// HDBSCAN's `min_cluster_size`.
+    pub fn hdbscan_min_cluster_size(&self) -> usize {
+        self.hdbscan_min_cluster_size
+    }
+
+    /// Seeds of the stability ARI.
+    pub fn stability_seeds(&self) -> usize {
+        self.stability_seeds
+    }
+
+    /// HDBSCAN's largest fitted sample.
+    pub fn hdbscan_max_fit(&self) -> usize {
+        self.hdbscan_max_fit
+    }
+
+    /// The stability refits' largest sample.
+    pub fn stability_max_songs(&self) -> usize {
+        self.stability_max_songs
     }
 
     /// Shrinks what the number of songs cannot support, returning one warning per change.
     /// Fails below [`MIN_SONGS`] songs or when no k of the range fits.
-    pub fn fit_to(&self, songs: usize) -> Result<(ClusterParams, Vec<String>)> {
+    pub fn fit_to(&self, songs: usize) -> Result<(ClusterValidParams, Vec<String>)> {
         if songs < MIN_SONGS {
-            return Err(Error::EmptyTable {
+            return Err(Error::TooFewRows {
                 table: "features".to_string(),
+                rows: songs,
                 why: format!(
-                    "{songs} song(s); clustering needs at least {MIN_SONGS} (K-Means k >= 2, \
-                     UMAP n_neighbors >= 2 and a meaningful kNN graph)"
+                    "clustering needs at least {MIN_SONGS} songs (K-Means k >= 2, UMAP \
+                     n_neighbors >= 2 and a meaningful kNN graph)"
                 ),
             });
         }
@@ -256,17 +301,25 @@ mod tests {
         assert!(err.contains("k-max"), "{err}");
         let err = ClusterParams::new(1).min_dist(1.5).check().unwrap_err().to_string();
         assert!(err.contains("min-dist"), "{err}");
+        for (params, option) in [
+            (ClusterParams::new(1).hdbscan_max_fit(MIN_SONGS - 1), "hdbscan-max-fit"),
+            (ClusterParams::new(1).stability_max_songs(MIN_SONGS - 1), "stability-max-songs"),
+        ] {
+            let err = params.check().unwrap_err().to_string();
+            assert!(err.contains(option) && err.contains("at least 10"), "{err}");
+        }
+        ClusterParams::new(1).hdbscan_max_fit(MIN_SONGS).stability_max_songs(MIN_SONGS).check().unwrap();
     }
 
     #[test]
     fn few_songs_shrink_with_warnings_and_too_few_fail() {
-        let (fitted, warnings) = ClusterParams::new(1).fit_to(12).unwrap();
+        let (fitted, warnings) = ClusterParams::new(1).check().unwrap().fit_to(12).unwrap();
         assert_eq!(fitted.k_max, 4);
         assert_eq!(fitted.n_neighbors, 11);
         assert!(warnings.iter().any(|w| w.contains("n-neighbors 15 reduced to 11")), "{warnings:?}");
-        let err = ClusterParams::new(1).fit_to(5).unwrap_err().to_string();
-        assert!(err.contains("5 song(s)") && err.contains("features"), "{err}");
-        let err = ClusterParams::new(1).k_range(8, 9).fit_to(12).unwrap_err().to_string();
+        let err = ClusterParams::new(1).check().unwrap().fit_to(5).unwrap_err().to_string();
+        assert!(err.contains("has 5 row(s)") && err.contains("features"), "{err}");
+        let err = ClusterParams::new(1).k_range(8, 9).check().unwrap().fit_to(12).unwrap_err().to_string();
         assert!(err.contains("k-min 8"), "{err}");
     }
 }

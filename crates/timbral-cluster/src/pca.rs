@@ -23,7 +23,7 @@ impl Pca {
     pub fn fit(data: ArrayView2<f64>) -> Result<Pca> {
         let (n, d) = data.dim();
         if n < 2 {
-            return Err(Error::Other(format!("PCA needs at least 2 songs, got {n}")));
+            return Err(Error::TooFewRows { table: "features".into(), rows: n, why: "PCA needs at least 2 songs".into() });
         }
         let mean = data.sum_axis(Axis(0)) / n as f64;
         let centred = &data - &mean;
@@ -32,7 +32,7 @@ impl Pca {
         let matrix = Mat::<f64>::from_fn(d, d, |i, j| covariance[[i, j]]);
         let eigen = matrix
             .self_adjoint_eigen(Side::Lower)
-            .map_err(|e| Error::Other(format!("PCA eigen-decomposition failed: {e:?}")))?;
+            .map_err(|e| Error::algorithm("PCA eigen-decomposition", format!("{e:?}")))?;
         let (values, vectors) = (eigen.S().column_vector(), eigen.U());
         let mut components = Array2::zeros((d, d));
         let mut explained_variance = Vec::with_capacity(d);

@@ -5,96 +5,26 @@
 
 use std::time::Instant;
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{ArrayView2, Axis};
 use rayon::prelude::*;
 use timbral_core::neighbors::{Method, distance_rows, nearest_in_row, seeded_sample};
+use timbral_core::progress::Stopwatch;
 use timbral_core::{Result, Table, Workdir};
 
-use crate::density::{self, DbscanResult, HdbscanLabels};
+use crate::density;
 use crate::distance::{Graph, prepare, self_graph};
-use crate::hyperparams::{ClusterParams, Metric, QUALITY_K};
+use crate::hyperparams::{ClusterValidParams, Metric, QUALITY_K};
 use crate::kmeans::{self, KMeansSelection};
 use crate::metrics;
 use crate::pca::Pca;
-use crate::scaler::Scaler;
+use timbral_core::scaler::Scaler;
 use crate::tables;
+use crate::output::{ClusterOutput, ClusterSummary, PC_SCORES};
 use crate::umap::{self, UmapModel, UmapSettings};
-
-/// Number of principal-component scores kept in `embedding`.
-pub const PC_SCORES: usize = 5;
-
-/// Everything the stage computes, before it is written.
-#[derive(Debug, Clone)]
-pub struct ClusterOutput {
-    pub track_ids: Vec<String>,
-    /// The parameters actually used (after any reduction for few songs).
-    pub params: ClusterParams,
-    pub warnings: Vec<String>,
-    pub scaler: Scaler,
-    pub pca: Pca,
-    pub pca_scores: Array2<f64>,
-    pub kmeans: KMeansSelection,
-    pub umap_2d: Array2<f64>,
-    pub umap_nd: Array2<f64>,
-    pub dbscan: DbscanResult,
-    pub hdbscan: HdbscanLabels,
-    /// `(metric, value)` rows of `cluster_quality`, in a fixed order.
-    pub quality: Vec<(&'static str, f64)>,
-    /// Seconds per step, in execution order. `hdbscan` runs beside `quality` and `stability`,
-    /// so those three overlap; `total` (added by [`run`]) is the wall time.
-    pub timings: Vec<(&'static str, f64)>,
-    /// The n-D embedding as a model that new songs can be placed into.
-    pub model_nd: UmapModel,
-}
-
-impl ClusterOutput {
-    /// Looks up a `cluster_quality` value by name.
-    pub fn quality(&self, metric: &str) -> Option<f64> {
-        self.quality.iter().find(|(n, _)| *n == metric).map(|(_, v)| *v)
-    }
-}
-
-/// What `timbral cluster` reports.
-#[derive(Debug, Clone)]
-pub struct ClusterSummary {
-    pub songs: usize,
-    pub features: usize,
-    pub chosen_k: usize,
-    pub quality: Vec<(&'static str, f64)>,
-    pub warnings: Vec<String>,
-    pub timings: Vec<(&'static str, f64)>,
-}
-
-struct Stopwatch {
-    last: Instant,
-    laps: Vec<(&'static str, f64)>,
-}
-
-impl Stopwatch {
-    fn new() -> Self {
-        Stopwatch { last: Instant::now(), laps: Vec::new() }
-    }
-
-    /// Records a step that ran beside others with its own duration, and restarts the lap.
-    fn record(&mut self, step: &'static str, seconds: f64) {
-        tracing::debug!(step, seconds, "cluster step done");
-        self.laps.push((step, seconds));
-        self.last = Instant::now();
-    }
-
-    fn lap(&mut self, step: &'static str) {
-        let now = Instant::now();
-        let seconds = (now - self.last).as_secs_f64();
-        tracing::debug!(step, seconds, "cluster step done");
-        self.laps.push((step, seconds));
-        self.last = now;
-    }
-}
 
 /// Runs the stage on `features` and writes `scaler`, `pca`, `embedding`, `clusters`,
 /// `model_selection`, `kdistance` and `cluster_quality`.
-pub fn run(workdir: &Workdir, params: &ClusterParams) -> Result<ClusterSummary> {
-    params.check()?;
+pub fn run(workdir: &Workdir, params: &ClusterValidParams) -> Result<ClusterSummary> {
     let started = Instant::now();
     let frame = workdir.read_table(Table::Features)?;
     let input = tables::feature_input(&frame, params.feature_set)?;
@@ -103,16 +33,17 @@ pub fn run(workdir: &Workdir, params: &ClusterParams) -> Result<ClusterSummary> 
     let mut out = cluster_matrix(input.track_ids, input.feature_names, input.data.view(), params)?;
     out.timings.insert(0, ("load", load_seconds));
     let write_started = Instant::now();
-    let writes: [(Table, FrameBuilder); 7] = [
-        (Table::Scaler, tables::scaler_frame),
-        (Table::Pca, tables::pca_frame),
-        (Table::Embedding, tables::embedding_frame),
-        (Table::Clusters, tables::clusters_frame),
-        (Table::ModelSelection, tables::model_selection_frame),
-        (Table::KDistance, tables::kdistance_frame),
-        (Table::ClusterQuality, tables::quality_frame),
+    // In the order of `CLUSTER_TABLES`.
+    let builders: [FrameBuilder; 7] = [
+        tables::scaler_frame,
+        tables::pca_frame,
+        tables::embedding_frame,
+        tables::clusters_frame,
+        tables::model_selection_frame,
+        tables::kdistance_frame,
+        tables::quality_frame,
     ];
-    for (table, build) in writes {
+    for (table, build) in tables::CLUSTER_TABLES.into_iter().zip(builders) {
         workdir.write_table(table, &mut build(&out)?)?;
     }
     out.timings.push(("write", write_started.elapsed().as_secs_f64()));
@@ -148,9 +79,8 @@ pub fn cluster_matrix(
     track_ids: Vec<String>,
     feature_names: Vec<String>,
     data: ArrayView2<f64>,
-    params: &ClusterParams,
+    params: &ClusterValidParams,
 ) -> Result<ClusterOutput> {
-    params.check()?;
     let (params, warnings) = params.fit_to(data.nrows())?;
     for warning in &warnings {
         tracing::warn!("{warning}");
@@ -183,7 +113,7 @@ pub fn cluster_matrix(
         n_neighbors: params.n_neighbors,
         min_dist: params.min_dist,
         metric: params.metric,
-        n_epochs: ClusterParams::umap_epochs(n),
+        n_epochs: ClusterValidParams::umap_epochs(n),
     };
     let umap_2d = umap::fit(prepared.view(), &graph.indices, &graph.distances, 2, &settings, params.seed)?;
     clock.lap("umap_2d");
@@ -203,7 +133,7 @@ pub fn cluster_matrix(
             let (quality, quality_seconds) = timed(|| neighbourhood_figures(prepared.view(), umap_2d.view(), &graph, params.seed));
             let base = Labelings { kmeans: &kmeans.labels, dbscan: &dbscan.labels };
             let (stability, stability_seconds) =
-                timed(|| stability(standardised.view(), &prepared, &graph, base, kmeans.chosen_k, &params));
+                timed(|| stability(standardised.view(), prepared.view(), &graph, base, kmeans.chosen_k, &params));
             Ok((quality?, quality_seconds, stability?, stability_seconds))
         },
     );
@@ -260,7 +190,7 @@ pub fn cluster_matrix(
         dbscan,
         hdbscan,
         quality,
-        timings: clock.laps,
+        timings: clock.into_laps(),
         model_nd,
     })
 }
@@ -271,7 +201,7 @@ fn graph_and_silhouettes(
     standardised: ArrayView2<f64>,
     prepared: ArrayView2<f64>,
     labelings: &[Vec<usize>],
-    params: &ClusterParams,
+    params: &ClusterValidParams,
 ) -> Result<(Method, Graph, Vec<f64>)> {
     let n = prepared.nrows();
     let graph_k = params.n_neighbors.max(QUALITY_K).min(n - 1);
@@ -336,11 +266,11 @@ impl Stability {
 #[allow(clippy::too_many_arguments)]
 fn stability(
     standardised: ArrayView2<f64>,
-    prepared: &Array2<f64>,
+    prepared: ArrayView2<f64>,
     graph: &Graph,
     base: Labelings,
     chosen_k: usize,
-    params: &ClusterParams,
+    params: &ClusterValidParams,
 ) -> Result<Stability> {
     let n = standardised.nrows();
     let whole_catalogue = n <= params.stability_max_songs;
@@ -350,7 +280,7 @@ fn stability(
     let (standardised, prepared, graph, seeds) = if whole_catalogue {
         result.kmeans.push(base.kmeans.iter().map(|&l| l as i32).collect());
         result.dbscan.push(base.dbscan.to_vec());
-        (standardised.to_owned(), prepared.clone(), graph.clone(), rerun_seeds)
+        (standardised.to_owned(), prepared.to_owned(), graph.clone(), rerun_seeds)
     } else {
         let rows = seeded_sample(n, params.stability_max_songs, params.seed);
         let sub_standardised = standardised.select(Axis(0), &rows);
@@ -366,7 +296,7 @@ fn stability(
         n_neighbors: params.n_neighbors,
         min_dist: params.min_dist,
         metric: params.metric,
-        n_epochs: ClusterParams::umap_epochs(prepared.nrows()),
+        n_epochs: ClusterValidParams::umap_epochs(prepared.nrows()),
     };
     // UMAP is parallel inside; DBSCAN and HDBSCAN are not, so all seeds' density clusterings
     // run at once after the embeddings.

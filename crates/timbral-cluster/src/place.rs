@@ -21,16 +21,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use linfa::prelude::*;
 use ndarray::{Array2, ArrayView2, Axis};
 use polars::prelude::*;
+use timbral_core::contract::{PC_SCORES, loading_names, umap_nd_columns_in};
 use timbral_core::error::PolarsContext;
-use timbral_core::{Error, Result, Table, Workdir, matrix};
-
 use timbral_core::neighbors::{self, KnnMethod, Neighbour};
+use timbral_core::{Error, Result, Table, Workdir, cols, matrix};
+
 use crate::density::HdbscanLabels;
 use crate::hyperparams::Metric;
 use crate::kmeans::KMeansModel;
 use crate::metrics;
-use crate::pipeline::PC_SCORES;
-use crate::scaler::Scaler;
+use timbral_core::scaler::Scaler;
 use crate::tables;
 use crate::umap::{self, UmapModel, UmapSettings};
 
@@ -48,11 +48,11 @@ pub struct PlaceSummary {
 pub fn place_new(workdir: &Workdir, knn: KnnMethod, seed: u64) -> Result<PlaceSummary> {
     let stored = read_fitted_state(workdir)?;
     let features = workdir.read_table(Table::Features)?;
-    let ids = matrix::strings(&features, Table::Features.name(), "track_id")?;
+    let ids = matrix::strings(&features, Table::Features.name(), cols::features::TRACK_ID)?;
     let data = matrix::to_matrix(&features, Table::Features.name(), &stored.scaler.features)?;
     let fitted_rows = rows_of(&ids, &stored.track_ids, |id| Error::InvalidValue {
         table: Table::Features.name().into(),
-        column: "track_id".into(),
+        column: cols::features::TRACK_ID.into(),
         why: format!("song `{id}` of `embedding` is no longer in `features`; run `timbral cluster` to refit"),
     })?;
     let fitted: HashSet<&str> = stored.track_ids.iter().map(String::as_str).collect();
@@ -141,16 +141,6 @@ struct FittedState {
     pub settings: UmapSettings,
 }
 
-/// Names of the `scaler` columns holding the first PCA components' loadings.
-pub fn loading_columns() -> Vec<String> {
-    (1..=PC_SCORES).map(|c| format!("loading_{c}")).collect()
-}
-
-/// Names of the `umap_1..umap_n` columns present in `embedding`.
-fn nd_columns(embedding: &DataFrame) -> Vec<String> {
-    (1..).map(|c| format!("umap_{c}")).take_while(|n| embedding.column(n).is_ok()).collect()
-}
-
 fn labels(frame: &DataFrame, name: &str) -> Result<Vec<i32>> {
     let table = Table::Clusters.name();
     let column = frame.column(name).map_err(|_| Error::MissingColumn { table: table.into(), column: name.into() })?;
@@ -159,34 +149,36 @@ fn labels(frame: &DataFrame, name: &str) -> Result<Vec<i32>> {
 }
 
 fn read_fitted_state(workdir: &Workdir) -> Result<FittedState> {
+    let scaler = Scaler::read(workdir)?;
     let scaler_frame = workdir.read_table(Table::Scaler)?;
     let table = Table::Scaler.name();
-    let features = matrix::strings(&scaler_frame, table, "feature")?;
-    let columns = |names: &[&str]| matrix::to_matrix(&scaler_frame, table, &names.iter().map(|n| n.to_string()).collect::<Vec<_>>());
-    let moments = columns(&["mean", "std", "pca_mean"])?;
-    let loadings = matrix::to_matrix(&scaler_frame, table, &loading_columns())?;
-    let scaler = Scaler { features, mean: moments.column(0).to_owned(), std: moments.column(1).to_owned() };
+    let pca_mean = matrix::to_matrix(&scaler_frame, table, &[cols::scaler::PCA_MEAN.to_string()])?;
+    let loadings = matrix::to_matrix(&scaler_frame, table, &loading_names(PC_SCORES))?;
 
     let embedding = workdir.read_table(Table::Embedding)?;
     let table = Table::Embedding.name();
-    let track_ids = matrix::strings(&embedding, table, "track_id")?;
-    let umap_2d = matrix::to_matrix(&embedding, table, &["umap_x".to_string(), "umap_y".to_string()])?;
-    let umap_nd = matrix::to_matrix(&embedding, table, &nd_columns(&embedding))?;
+    let track_ids = matrix::strings(&embedding, table, cols::embedding::TRACK_ID)?;
+    let umap_2d = matrix::to_matrix(&embedding, table, &[cols::embedding::UMAP_X.to_string(), cols::embedding::UMAP_Y.to_string()])?;
+    let umap_nd = matrix::to_matrix(&embedding, table, &umap_nd_columns_in(embedding.get_column_names().into_iter().map(|n| n.as_str())))?;
 
     // `clusters` in `embedding` order; rows of an interrupted placement (written to
     // `clusters` but not yet to `embedding`) are left out here and placed again.
     let clusters = workdir.read_table(Table::Clusters)?;
-    let cluster_ids = matrix::strings(&clusters, Table::Clusters.name(), "track_id")?;
+    let cluster_ids = matrix::strings(&clusters, Table::Clusters.name(), cols::clusters::TRACK_ID)?;
     let rows = rows_of(&cluster_ids, &track_ids, |id| {
-        Error::Other(format!("song `{id}` of `embedding` has no `clusters` row; run `timbral cluster`"))
+        Error::MissingRow {
+            table: Table::Clusters.name().into(),
+            key: id.to_string(),
+            why: "the song is in `embedding`; run `timbral cluster`".into(),
+        }
     })?;
     let labels = |name: &str| -> Result<Vec<i32>> {
         let all = labels(&clusters, name)?;
         Ok(rows.iter().map(|&r| all[r]).collect())
     };
     let quality = workdir.read_table(Table::ClusterQuality)?;
-    let names = matrix::strings(&quality, Table::ClusterQuality.name(), "metric")?;
-    let values = matrix::to_matrix(&quality, Table::ClusterQuality.name(), &["value".to_string()])?;
+    let names = matrix::strings(&quality, Table::ClusterQuality.name(), cols::cluster_quality::METRIC)?;
+    let values = matrix::to_matrix(&quality, Table::ClusterQuality.name(), &[cols::cluster_quality::VALUE.to_string()])?;
     let setting = |name: &str| {
         names.iter().position(|n| n == name).map(|i| values[[i, 0]]).ok_or_else(|| Error::MissingColumn {
             table: Table::ClusterQuality.name().into(),
@@ -195,14 +187,14 @@ fn read_fitted_state(workdir: &Workdir) -> Result<FittedState> {
     };
     Ok(FittedState {
         track_ids,
-        pca_mean: moments.column(2).to_owned(),
+        pca_mean: pca_mean.column(0).to_owned(),
         loadings,
         scaler,
         umap_2d,
         umap_nd,
-        kmeans: labels("kmeans")?,
-        dbscan: labels("dbscan")?,
-        hdbscan: labels("hdbscan")?,
+        kmeans: labels(cols::clusters::KMEANS)?,
+        dbscan: labels(cols::clusters::DBSCAN)?,
+        hdbscan: labels(cols::clusters::HDBSCAN)?,
         settings: UmapSettings {
             n_neighbors: setting("umap_n_neighbors")? as usize,
             min_dist: setting("umap_min_dist")?,
@@ -228,10 +220,10 @@ fn append_placed(workdir: &Workdir, placed: &Placed) -> Result<()> {
     let mut embedding = workdir.read_table(Table::Embedding)?;
     let added = tables::embedding_rows(&placed.track_ids, placed.pca_scores.view(), placed.umap_2d.view(), placed.umap_nd.view(), true)?;
     embedding.vstack_mut_owned(added).ctx("appending to `embedding`")?;
-    let placed_ids = Series::new("placed".into(), &placed.track_ids);
+    let placed_ids = Series::new(cols::embedding::PLACED.into(), &placed.track_ids);
     let mut clusters = workdir
         .scan_table(Table::Clusters)?
-        .filter(col("track_id").is_in(lit(placed_ids).implode(false), false).not())
+        .filter(col(cols::features::TRACK_ID).is_in(lit(placed_ids).implode(false), false).not())
         .collect()
         .ctx("reading `clusters`")?;
     let hdbscan = HdbscanLabels { labels: placed.hdbscan.clone(), fitted: vec![false; placed.hdbscan.len()] };
@@ -239,7 +231,7 @@ fn append_placed(workdir: &Workdir, placed: &Placed) -> Result<()> {
     clusters.vstack_mut_owned(added).ctx("appending to `clusters`")?;
     // `clusters` first: see `read_fitted_state` for a run killed in between.
     for (table, frame) in [(Table::Clusters, clusters), (Table::Embedding, embedding)] {
-        let mut sorted = frame.sort(["track_id"], SortMultipleOptions::default()).ctx(format!("sorting `{}`", table.name()))?;
+        let mut sorted = frame.sort([cols::features::TRACK_ID], SortMultipleOptions::default()).ctx(format!("sorting `{}`", table.name()))?;
         workdir.write_table(table, &mut sorted)?;
     }
     Ok(())

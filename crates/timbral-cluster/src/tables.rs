@@ -1,15 +1,26 @@
 //! Reading the `features` input and building the stage's output frames.
 
 use polars::prelude::*;
-use timbral_core::contract::seed_feature_names;
+use timbral_core::contract::{PC_SCORES, loading_names, pc_columns, seed_feature_names, umap_nd_columns};
 use timbral_core::error::PolarsContext;
-use timbral_core::{Error, Result, Table, matrix};
+use timbral_core::{Error, Result, Table, cols, matrix};
 
 use ndarray::ArrayView2;
 
 use crate::density::HdbscanLabels;
 use crate::hyperparams::FeatureSet;
-use crate::pipeline::ClusterOutput;
+use crate::output::ClusterOutput;
+
+/// The tables [`crate::run`] writes, in order.
+pub const CLUSTER_TABLES: [Table; 7] = [
+    Table::Scaler,
+    Table::Pca,
+    Table::Embedding,
+    Table::Clusters,
+    Table::ModelSelection,
+    Table::KDistance,
+    Table::ClusterQuality,
+];
 
 /// Songs and their feature matrix as read from `features`.
 pub struct FeatureInput {
@@ -27,7 +38,7 @@ pub fn feature_input(frame: &DataFrame, set: FeatureSet) -> Result<FeatureInput>
             let names: Vec<String> = frame
                 .columns()
                 .iter()
-                .filter(|c| c.name().as_str() != "track_id" && c.dtype().is_primitive_numeric())
+                .filter(|c| c.name().as_str() != cols::features::TRACK_ID && c.dtype().is_primitive_numeric())
                 .map(|c| c.name().to_string())
                 .collect();
             if names.len() <= seed_feature_names().len() {
@@ -43,7 +54,7 @@ pub fn feature_input(frame: &DataFrame, set: FeatureSet) -> Result<FeatureInput>
             names
         }
     };
-    let track_ids = matrix::strings(frame, table, "track_id")?;
+    let track_ids = matrix::strings(frame, table, cols::features::TRACK_ID)?;
     let data = matrix::to_matrix(frame, table, &feature_names)?;
     for (i, row) in data.rows().into_iter().enumerate() {
         if let Some(j) = row.iter().position(|v| !v.is_finite()) {
@@ -70,13 +81,13 @@ fn u32s(values: impl Iterator<Item = usize>) -> Vec<u32> {
 pub fn scaler_frame(out: &ClusterOutput) -> Result<DataFrame> {
     let s = &out.scaler;
     let mut columns = vec![
-        Column::new("feature".into(), &s.features),
-        Column::new("mean".into(), s.mean.to_vec()),
-        Column::new("std".into(), s.std.to_vec()),
-        Column::new("pca_mean".into(), out.pca.mean.to_vec()),
+        Column::new(cols::scaler::FEATURE.into(), &s.features),
+        Column::new(cols::scaler::MEAN.into(), s.mean.to_vec()),
+        Column::new(cols::scaler::STD.into(), s.std.to_vec()),
+        Column::new(cols::scaler::PCA_MEAN.into(), out.pca.mean.to_vec()),
     ];
     let loadings = out.pca.components.columns().into_iter();
-    for (name, values) in crate::place::loading_columns().into_iter().zip(loadings) {
+    for (name, values) in loading_names(PC_SCORES).into_iter().zip(loadings) {
         columns.push(Column::new(name.into(), values.to_vec()));
     }
     frame(columns, "scaler")
@@ -86,10 +97,10 @@ pub fn pca_frame(out: &ClusterOutput) -> Result<DataFrame> {
     let p = &out.pca;
     frame(
         vec![
-            Column::new("component".into(), u32s(1..=p.explained_variance.len())),
-            Column::new("explained_variance".into(), &p.explained_variance),
-            Column::new("explained_variance_ratio".into(), &p.explained_variance_ratio),
-            Column::new("cumulative_ratio".into(), p.cumulative_ratio()),
+            Column::new(cols::pca::COMPONENT.into(), u32s(1..=p.explained_variance.len())),
+            Column::new(cols::pca::EXPLAINED_VARIANCE.into(), &p.explained_variance),
+            Column::new(cols::pca::EXPLAINED_VARIANCE_RATIO.into(), &p.explained_variance_ratio),
+            Column::new(cols::pca::CUMULATIVE_RATIO.into(), p.cumulative_ratio()),
         ],
         "pca",
     )
@@ -107,19 +118,19 @@ pub fn embedding_rows(
     umap_nd: ArrayView2<f64>,
     placed: bool,
 ) -> Result<DataFrame> {
-    let mut columns = vec![Column::new("track_id".into(), track_ids)];
+    let mut columns = vec![Column::new(cols::features::TRACK_ID.into(), track_ids)];
     let mut push = |name: String, values: ndarray::ArrayView1<f64>| {
         columns.push(Column::new(name.into(), values.to_vec()));
     };
-    for (c, values) in pca_scores.columns().into_iter().enumerate() {
-        push(format!("pc_{}", c + 1), values);
+    for (name, values) in pc_columns(pca_scores.ncols()).into_iter().zip(pca_scores.columns()) {
+        push(name, values);
     }
-    push("umap_x".into(), umap_2d.column(0));
-    push("umap_y".into(), umap_2d.column(1));
-    for (c, values) in umap_nd.columns().into_iter().enumerate() {
-        push(format!("umap_{}", c + 1), values);
+    push(cols::embedding::UMAP_X.into(), umap_2d.column(0));
+    push(cols::embedding::UMAP_Y.into(), umap_2d.column(1));
+    for (name, values) in umap_nd_columns(umap_nd.ncols()).into_iter().zip(umap_nd.columns()) {
+        push(name, values);
     }
-    columns.push(Column::new("placed".into(), vec![placed; track_ids.len()]));
+    columns.push(Column::new(cols::embedding::PLACED.into(), vec![placed; track_ids.len()]));
     frame(columns, "embedding")
 }
 
@@ -131,11 +142,11 @@ pub fn clusters_frame(out: &ClusterOutput) -> Result<DataFrame> {
 pub fn cluster_rows(track_ids: &[String], kmeans: &[i32], dbscan: &[i32], hdbscan: &HdbscanLabels) -> Result<DataFrame> {
     frame(
         vec![
-            Column::new("track_id".into(), track_ids),
-            Column::new("kmeans".into(), kmeans),
-            Column::new("dbscan".into(), dbscan),
-            Column::new("hdbscan".into(), &hdbscan.labels),
-            Column::new("hdbscan_fitted".into(), &hdbscan.fitted),
+            Column::new(cols::features::TRACK_ID.into(), track_ids),
+            Column::new(cols::clusters::KMEANS.into(), kmeans),
+            Column::new(cols::clusters::DBSCAN.into(), dbscan),
+            Column::new(cols::clusters::HDBSCAN.into(), &hdbscan.labels),
+            Column::new(cols::clusters::HDBSCAN_FITTED.into(), &hdbscan.fitted),
         ],
         "clusters",
     )
@@ -146,12 +157,12 @@ pub fn model_selection_frame(out: &ClusterOutput) -> Result<DataFrame> {
     let pick = |f: fn(&crate::kmeans::KScore) -> f64| s.iter().map(f).collect::<Vec<f64>>();
     frame(
         vec![
-            Column::new("k".into(), u32s(s.iter().map(|x| x.k))),
-            Column::new("inertia".into(), pick(|x| x.inertia)),
-            Column::new("silhouette".into(), pick(|x| x.silhouette)),
-            Column::new("calinski_harabasz".into(), pick(|x| x.calinski_harabasz)),
-            Column::new("davies_bouldin".into(), pick(|x| x.davies_bouldin)),
-            Column::new("chosen".into(), s.iter().map(|x| x.k == out.kmeans.chosen_k).collect::<Vec<bool>>()),
+            Column::new(cols::model_selection::K.into(), u32s(s.iter().map(|x| x.k))),
+            Column::new(cols::model_selection::INERTIA.into(), pick(|x| x.inertia)),
+            Column::new(cols::model_selection::SILHOUETTE.into(), pick(|x| x.silhouette)),
+            Column::new(cols::model_selection::CALINSKI_HARABASZ.into(), pick(|x| x.calinski_harabasz)),
+            Column::new(cols::model_selection::DAVIES_BOULDIN.into(), pick(|x| x.davies_bouldin)),
+            Column::new(cols::model_selection::CHOSEN.into(), s.iter().map(|x| x.k == out.kmeans.chosen_k).collect::<Vec<bool>>()),
         ],
         "model_selection",
     )
@@ -161,9 +172,9 @@ pub fn kdistance_frame(out: &ClusterOutput) -> Result<DataFrame> {
     let d = &out.dbscan;
     frame(
         vec![
-            Column::new("rank".into(), u32s(1..=d.kdistance.len())),
-            Column::new("distance".into(), &d.kdistance),
-            Column::new("knee".into(), (0..d.kdistance.len()).map(|i| i == d.knee).collect::<Vec<bool>>()),
+            Column::new(cols::kdistance::RANK.into(), u32s(1..=d.kdistance.len())),
+            Column::new(cols::kdistance::DISTANCE.into(), &d.kdistance),
+            Column::new(cols::kdistance::KNEE.into(), (0..d.kdistance.len()).map(|i| i == d.knee).collect::<Vec<bool>>()),
         ],
         "kdistance",
     )
@@ -173,7 +184,7 @@ pub fn quality_frame(out: &ClusterOutput) -> Result<DataFrame> {
     let (names, values): (Vec<String>, Vec<f64>) =
         out.quality.iter().map(|(n, v)| (n.to_string(), *v)).unzip();
     frame(
-        vec![Column::new("metric".into(), names), Column::new("value".into(), values)],
+        vec![Column::new(cols::cluster_quality::METRIC.into(), names), Column::new(cols::cluster_quality::VALUE.into(), values)],
         "cluster_quality",
     )
 }

@@ -77,7 +77,7 @@ pub fn fit(
     };
     params.nn_params.dist_metric = settings.metric.name().to_string();
     let columns = umap((&data[..], n, d), Some((indices, distances)), &params, seed as usize, 0)
-        .map_err(|e| Error::Other(format!("UMAP ({dims}-D, {n} songs) failed: {e}")))?;
+        .map_err(|e| Error::algorithm(format!("UMAP ({dims}-D, {n} songs)"), e.to_string()))?;
     let mut out = Array2::zeros((n, dims));
     for (c, column) in columns.iter().enumerate() {
         for (i, &v) in column.iter().enumerate() {
@@ -85,7 +85,7 @@ pub fn fit(
         }
     }
     if out.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Other(format!("UMAP ({dims}-D) produced non-finite coordinates")));
+        return Err(Error::Degenerate { step: format!("UMAP ({dims}-D)"), why: "non-finite coordinates".into() });
     }
     Ok(out)
 }
@@ -111,17 +111,20 @@ pub struct UmapModel {
 pub fn transform(model: &UmapModel, new_points: ArrayView2<f64>, knn: KnnMethod, seed: u64) -> Result<Array2<f64>> {
     let (n_ref, dims) = model.embedding.dim();
     if model.reference.nrows() != n_ref || n_ref < 2 {
-        return Err(Error::Other(format!(
-            "UMAP model is inconsistent: {} reference rows, {n_ref} embedded",
-            model.reference.nrows()
-        )));
+        return Err(Error::Degenerate {
+            step: "UMAP transform".into(),
+            why: format!("the model has {} reference rows and {n_ref} embedded ones", model.reference.nrows()),
+        });
     }
     if new_points.ncols() != model.reference.ncols() {
-        return Err(Error::Other(format!(
-            "new songs have {} features, the embedding was fitted on {}",
-            new_points.ncols(),
-            model.reference.ncols()
-        )));
+        return Err(Error::Degenerate {
+            step: "UMAP transform".into(),
+            why: format!(
+                "new songs have {} features, the embedding was fitted on {}",
+                new_points.ncols(),
+                model.reference.ncols()
+            ),
+        });
     }
     let settings = &model.settings;
     let k = settings.n_neighbors.min(n_ref);

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand::Rng;
 use timbral_cluster::metrics::adjusted_rand_index;
-use timbral_cluster::{ClusterParams, UmapModel, cluster_matrix, run, transform};
+use timbral_cluster::{ClusterParams, ParamGuard, UmapModel, cluster_matrix, run, transform};
 use timbral_core::contract::seed_feature_names;
 use timbral_core::neighbors::KnnMethod;
 use timbral_core::{Table, Workdir};
@@ -47,7 +47,7 @@ fn names(d: usize) -> Vec<String> {
 #[test]
 fn kmeans_with_true_k_and_hdbscan_recover_well_separated_blobs() {
     let (data, truth) = blobs(5, 120, 20, 3);
-    let params = ClusterParams::new(11).k_range(5, 5).stability_seeds(1).hdbscan_min_cluster_size(20);
+    let params = ClusterParams::new(11).k_range(5, 5).stability_seeds(1).hdbscan_min_cluster_size(20).check().unwrap();
     let out = cluster_matrix(ids(data.nrows()), names(20), data.view(), &params).unwrap();
     let kmeans: Vec<i32> = out.kmeans.labels.iter().map(|&l| l as i32).collect();
     let kmeans_ari = adjusted_rand_index(&kmeans, &truth);
@@ -61,7 +61,7 @@ fn kmeans_with_true_k_and_hdbscan_recover_well_separated_blobs() {
 #[test]
 fn silhouette_rule_picks_the_true_k() {
     let (data, _) = blobs(4, 80, 10, 5);
-    let params = ClusterParams::new(2).k_range(2, 8).stability_seeds(1);
+    let params = ClusterParams::new(2).k_range(2, 8).stability_seeds(1).check().unwrap();
     let out = cluster_matrix(ids(data.nrows()), names(10), data.view(), &params).unwrap();
     assert_eq!(out.kmeans.chosen_k, 4, "{:?}", out.kmeans.scores);
     assert_eq!(out.kmeans.scores.len(), 7);
@@ -74,7 +74,7 @@ fn transform_places_held_out_songs_next_to_their_blob() {
     let held: Vec<usize> = (0..data.nrows()).filter(|i| i % 10 == 0).collect();
     let kept: Vec<usize> = (0..data.nrows()).filter(|i| i % 10 != 0).collect();
     let fit_data = data.select(ndarray::Axis(0), &kept);
-    let params = ClusterParams::new(4).k_range(4, 4).stability_seeds(1);
+    let params = ClusterParams::new(4).k_range(4, 4).stability_seeds(1).check().unwrap();
     let out = cluster_matrix(ids(kept.len()), names(12), fit_data.view(), &params).unwrap();
     let model: &UmapModel = &out.model_nd;
     let new = out.scaler.transform(data.select(ndarray::Axis(0), &held).view());
@@ -111,7 +111,7 @@ fn write_features(workdir: &Workdir, songs: usize) {
 
 #[test]
 fn same_seed_gives_byte_identical_tables() {
-    let params = ClusterParams::new(42).k_range(2, 6);
+    let params = ClusterParams::new(42).k_range(2, 6).check().unwrap();
     let mut outputs = Vec::new();
     for _ in 0..2 {
         let dir = tempfile::tempdir().unwrap();
@@ -142,11 +142,11 @@ fn too_few_songs_is_a_clear_error_and_small_inputs_are_reduced_with_warnings() {
     let dir = tempfile::tempdir().unwrap();
     let workdir = Workdir::new(dir.path());
     write_features(&workdir, 5);
-    let err = run(&workdir, &ClusterParams::new(1)).unwrap_err().to_string();
-    assert!(err.contains("features") && err.contains("5 song(s)"), "{err}");
+    let err = run(&workdir, &ClusterParams::new(1).check().unwrap()).unwrap_err();
+    assert!(matches!(&err, timbral_core::Error::TooFewRows { table, rows: 5, .. } if table == "features"), "{err}");
 
     write_features(&workdir, 14);
-    let summary = run(&workdir, &ClusterParams::new(1)).unwrap();
+    let summary = run(&workdir, &ClusterParams::new(1).check().unwrap()).unwrap();
     assert!(summary.warnings.iter().any(|w| w.contains("n-neighbors 15 reduced to 13")), "{:?}", summary.warnings);
     assert!(summary.chosen_k <= 4);
     let clusters = workdir.read_table(Table::Clusters).unwrap();
@@ -158,7 +158,7 @@ fn extended_set_without_extended_columns_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let workdir = Workdir::new(dir.path());
     write_features(&workdir, 40);
-    let params = ClusterParams::new(1).feature_set(timbral_cluster::FeatureSet::Extended);
+    let params = ClusterParams::new(1).feature_set(timbral_cluster::FeatureSet::Extended).check().unwrap();
     let err = run(&workdir, &params).unwrap_err().to_string();
     assert!(err.contains("extended") && err.contains("features"), "{err}");
 }
@@ -166,7 +166,7 @@ fn extended_set_without_extended_columns_is_an_error() {
 #[test]
 fn missing_features_table_names_the_table() {
     let dir = tempfile::tempdir().unwrap();
-    let err = run(&Workdir::new(dir.path()), &ClusterParams::new(1)).unwrap_err().to_string();
+    let err = run(&Workdir::new(dir.path()), &ClusterParams::new(1).check().unwrap()).unwrap_err().to_string();
     assert!(err.contains("features"), "{err}");
 }
 
@@ -190,7 +190,7 @@ fn songs_added_after_clustering_are_placed_with_their_blob_without_refitting() {
         frame.filter(&mask).unwrap()
     };
     workdir.write_table(Table::Features, &mut late(&all, false)).unwrap();
-    run(&workdir, &ClusterParams::new(5).k_range(4, 4).stability_seeds(1).hdbscan_min_cluster_size(10)).unwrap();
+    run(&workdir, &ClusterParams::new(5).k_range(4, 4).stability_seeds(1).hdbscan_min_cluster_size(10).check().unwrap()).unwrap();
     let fitted_embedding = workdir.read_table(Table::Embedding).unwrap();
     let fitted_kmeans = labels_by_id(&workdir, "kmeans");
 

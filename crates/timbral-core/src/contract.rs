@@ -59,8 +59,18 @@ pub struct TableSpec {
     pub unique: Option<&'static str>,
 }
 
-macro_rules! tables {
-    ($($variant:ident => $name:literal),* $(,)?) => {
+/// Declares every table once: its [`Table`] variant, file name, layer, key and required
+/// columns. For each table it generates a module of column-name constants (`tracks::TRACK_ID`),
+/// which every crate uses in place of string literals, and [`Table::spec`]'s schema. Column
+/// families whose names are numbered (`pitch_0..11`, the 90 features, `umap_1..n`) are added
+/// by the function after `extra:`.
+macro_rules! contract {
+    ($(
+        $(#[$doc:meta])*
+        $module:ident => $variant:ident ($name:literal, $layer:ident, key: [$($key:ident)?]) {
+            $( $(#[$column_doc:meta])* $constant:ident = $column:literal : $ty:ident $($nullable:ident)? ),* $(,)?
+        } $(extra: $extra:path)?;
+    )*) => {
         /// Every table of the contract.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Table { $($variant),* }
@@ -71,321 +81,272 @@ macro_rules! tables {
             pub fn name(self) -> &'static str {
                 match self { $(Table::$variant => $name),* }
             }
+
+            pub fn spec(self) -> TableSpec {
+                match self {
+                    $(Table::$variant => {
+                        #[allow(unused_mut)]
+                        let mut columns: Vec<ColumnSpec> = cols::$module::REQUIRED
+                            .iter()
+                            .map(|&(name, ty, nullable)| col(name.to_string(), ty, nullable))
+                            .collect();
+                        $(columns.extend($extra());)?
+                        TableSpec { table: self, layer: Layer::$layer, columns, unique: cols::$module::PRIMARY_KEY }
+                    })*
+                }
+            }
+        }
+
+        /// Column names, one module per table: `cols::tracks::TRACK_ID`.
+        pub mod cols {
+        $(
+            $(#[$doc])*
+            pub mod $module {
+                use super::super::{ColumnType, Table};
+
+                pub const TABLE: Table = Table::$variant;
+                $( $(#[$column_doc])* pub const $constant: &str = $column; )*
+                /// The primary key, if the table has one.
+                pub const PRIMARY_KEY: Option<&str> = contract!(@key $($key)?);
+                pub(in crate::contract) const REQUIRED: &[(&str, ColumnType, bool)] =
+                    &[$(($constant, ColumnType::$ty, contract!(@nullable $($nullable)?))),*];
+            }
+        )*
         }
     };
+    (@key) => { None };
+    (@key $key:ident) => { Some($key) };
+    (@nullable) => { false };
+    (@nullable nullable) => { true };
 }
 
-tables! {
-    Tracks => "tracks",
-    Artists => "artists",
-    Segments => "segments",
-    Sections => "sections",
-    AudioFeatures => "audio_features",
-    IngestErrors => "ingest_errors",
-    Features => "features",
-    Scaler => "scaler",
-    Pca => "pca",
-    Embedding => "embedding",
-    Clusters => "clusters",
-    ModelSelection => "model_selection",
-    KDistance => "kdistance",
-    ClusterQuality => "cluster_quality",
-    GenreDensity => "genre_density",
-    GenreClusters => "genre_clusters",
-    GenreGrid => "genre_grid",
-    IntraArtist => "intra_artist",
-    ArtistSimilarity => "artist_similarity",
-    Recommendations => "recommendations",
-    Eval => "eval",
+contract! {
+    /// `data/interim/tracks`: one row per song, from every source.
+    tracks => Tracks("tracks", Interim, key: [TRACK_ID]) {
+        TRACK_ID = "track_id": Str,
+        TITLE = "title": Str,
+        ARTIST_ID = "artist_id": Str,
+        ARTIST_NAME = "artist_name": Str,
+        ALBUM = "album": Str nullable,
+        GENRES = "genres": ListStr,
+        DURATION_S = "duration_s": F64,
+        TEMPO = "tempo": F64 nullable,
+        TEMPO_CONFIDENCE = "tempo_confidence": F64 nullable,
+        KEY = "key": I32 nullable,
+        KEY_CONFIDENCE = "key_confidence": F64 nullable,
+        MODE = "mode": I32 nullable,
+        MODE_CONFIDENCE = "mode_confidence": F64 nullable,
+        TIME_SIGNATURE = "time_signature": I32 nullable,
+        TIME_SIGNATURE_CONFIDENCE = "time_signature_confidence": F64 nullable,
+        LOUDNESS = "loudness": F64 nullable,
+        SOURCE = "source": Str,
+        LOCATION = "location": Str,
+    };
+    /// `data/interim/artists`: one row per artist, genres merged across sources.
+    artists => Artists("artists", Interim, key: [ARTIST_ID]) {
+        ARTIST_ID = "artist_id": Str,
+        ARTIST_NAME = "artist_name": Str,
+        GENRES = "genres": ListStr,
+    };
+    /// `data/interim/segments`: Echo-Nest-style segments, `pitch_0..11` and `timbre_0..11`.
+    segments => Segments("segments", Interim, key: []) {
+        TRACK_ID = "track_id": Str,
+        SEG = "seg": U32,
+        START = "start": F64,
+        DURATION = "duration": F64,
+        CONFIDENCE = "confidence": F64,
+        LOUDNESS_START = "loudness_start": F64,
+        LOUDNESS_MAX = "loudness_max": F64,
+        LOUDNESS_MAX_TIME = "loudness_max_time": F64,
+        LOUDNESS_END = "loudness_end": F64,
+    } extra: segment_vectors;
+    /// `data/interim/sections`: a song's larger sections.
+    sections => Sections("sections", Interim, key: []) {
+        TRACK_ID = "track_id": Str,
+        SECTION = "section": U32,
+        START = "start": F64,
+        DURATION = "duration": F64,
+        CONFIDENCE = "confidence": F64 nullable,
+        LOUDNESS = "loudness": F64 nullable,
+        TEMPO = "tempo": F64 nullable,
+        KEY = "key": I32 nullable,
+        MODE = "mode": I32 nullable,
+        TIME_SIGNATURE = "time_signature": I32 nullable,
+    };
+    /// `data/interim/audio_features`: Spotify's high-level audio features, where a source has them.
+    audio_features => AudioFeatures("audio_features", Interim, key: [TRACK_ID]) {
+        TRACK_ID = "track_id": Str,
+        ACOUSTICNESS = "acousticness": F64 nullable,
+        DANCEABILITY = "danceability": F64 nullable,
+        ENERGY = "energy": F64 nullable,
+        INSTRUMENTALNESS = "instrumentalness": F64 nullable,
+        LIVENESS = "liveness": F64 nullable,
+        LOUDNESS = "loudness": F64 nullable,
+        SPEECHINESS = "speechiness": F64 nullable,
+        VALENCE = "valence": F64 nullable,
+        TEMPO = "tempo": F64 nullable,
+    };
+    /// `data/interim/ingest_errors`: one row per input that failed, and why.
+    ingest_errors => IngestErrors("ingest_errors", Interim, key: []) {
+        SOURCE = "source": Str,
+        LOCATION = "location": Str,
+        STAGE = "stage": Str,
+        ERROR = "error": Str,
+        AT = "at": Str,
+    };
+    /// `data/processed/features`: the study's 90 features per song (and the extended set).
+    features => Features("features", Processed, key: [TRACK_ID]) {
+        TRACK_ID = "track_id": Str,
+    } extra: seed_feature_columns;
+    /// `data/processed/scaler`: the z-score parameters and PCA loadings, one row per feature.
+    scaler => Scaler("scaler", Processed, key: [FEATURE]) {
+        FEATURE = "feature": Str,
+        MEAN = "mean": F64,
+        STD = "std": F64,
+        PCA_MEAN = "pca_mean": F64,
+    } extra: loading_columns;
+    /// `data/processed/pca`: explained variance per component.
+    pca => Pca("pca", Processed, key: [COMPONENT]) {
+        COMPONENT = "component": U32,
+        EXPLAINED_VARIANCE = "explained_variance": F64,
+        EXPLAINED_VARIANCE_RATIO = "explained_variance_ratio": F64,
+        CUMULATIVE_RATIO = "cumulative_ratio": F64,
+    };
+    /// `data/processed/embedding`: PCA scores and the 2-D and n-D UMAP maps per song.
+    embedding => Embedding("embedding", Processed, key: [TRACK_ID]) {
+        TRACK_ID = "track_id": Str,
+        UMAP_X = "umap_x": F64,
+        UMAP_Y = "umap_y": F64,
+        /// Placed into the fitted maps by `timbral place`, not fitted.
+        PLACED = "placed": Bool,
+    } extra: embedding_columns;
+    /// `data/processed/clusters`: each song's K-Means, DBSCAN and HDBSCAN label.
+    clusters => Clusters("clusters", Processed, key: [TRACK_ID]) {
+        TRACK_ID = "track_id": Str,
+        KMEANS = "kmeans": I32,
+        DBSCAN = "dbscan": I32,
+        HDBSCAN = "hdbscan": I32,
+        /// In HDBSCAN's fitted sample (the rest were assigned by placement).
+        HDBSCAN_FITTED = "hdbscan_fitted": Bool,
+    };
+    /// `data/processed/model_selection`: K-Means scores per k.
+    model_selection => ModelSelection("model_selection", Processed, key: []) {
+        K = "k": U32,
+        INERTIA = "inertia": F64,
+        SILHOUETTE = "silhouette": F64 nullable,
+        CALINSKI_HARABASZ = "calinski_harabasz": F64,
+        DAVIES_BOULDIN = "davies_bouldin": F64,
+        CHOSEN = "chosen": Bool,
+    };
+    /// `data/processed/kdistance`: the sorted k-distance curve DBSCAN's eps comes from.
+    kdistance => KDistance("kdistance", Processed, key: []) {
+        RANK = "rank": U32,
+        DISTANCE = "distance": F64,
+        KNEE = "knee": Bool,
+    };
+    /// `data/processed/cluster_quality`: named quality figures and fitted settings.
+    cluster_quality => ClusterQuality("cluster_quality", Processed, key: [METRIC]) {
+        METRIC = "metric": Str,
+        VALUE = "value": F64,
+    };
+    /// `data/processed/genre_density`: how each genre spreads over the clusters and the map.
+    genre_density => GenreDensity("genre_density", Processed, key: [GENRE]) {
+        GENRE = "genre": Str,
+        SONGS = "songs": U32,
+        LIBRARY_SHARE = "library_share": F64,
+        CLUSTERS = "clusters": U32,
+        CLUSTER_ENTROPY = "cluster_entropy": F64 nullable,
+        NORMALISED_ENTROPY = "normalised_entropy": F64 nullable,
+        MEAN_DISTANCE = "mean_distance": F64 nullable,
+        LIBRARY_MEAN = "library_mean": F64,
+        DISTANCE_RATIO = "distance_ratio": F64 nullable,
+        CONCENTRATION_RANK = "concentration_rank": U32 nullable,
+    };
+    /// `data/processed/genre_clusters`: songs of each genre per cluster.
+    genre_clusters => GenreClusters("genre_clusters", Processed, key: []) {
+        GENRE = "genre": Str,
+        CLUSTER = "cluster": I32,
+        SONGS = "songs": U32,
+        SHARE = "share": F64,
+    };
+    /// `data/processed/genre_grid`: each genre's density on a grid over the 2-D map.
+    genre_grid => GenreGrid("genre_grid", Processed, key: []) {
+        GENRE = "genre": Str,
+        IX = "ix": U32,
+        IY = "iy": U32,
+        X = "x": F64,
+        Y = "y": F64,
+        DENSITY = "density": F64,
+    };
+    /// `data/processed/intra_artist`: how close each artist's songs sit, against chance.
+    intra_artist => IntraArtist("intra_artist", Processed, key: [ARTIST_ID]) {
+        ARTIST_ID = "artist_id": Str,
+        ARTIST_NAME = "artist_name": Str,
+        SONGS = "songs": U32,
+        MEAN_DISTANCE = "mean_distance": F64,
+        LIBRARY_MEAN = "library_mean": F64,
+        RATIO = "ratio": F64,
+        PERCENTILE = "percentile": F64,
+        P_VALUE = "p_value": F64,
+        COHESION_RANK = "cohesion_rank": U32,
+    };
+    /// `data/processed/artist_similarity`: each artist's nearest and farthest artists.
+    artist_similarity => ArtistSimilarity("artist_similarity", Processed, key: []) {
+        ARTIST_ID = "artist_id": Str,
+        ARTIST_NAME = "artist_name": Str,
+        OTHER_ARTIST_ID = "other_artist_id": Str,
+        OTHER_ARTIST_NAME = "other_artist_name": Str,
+        RELATION = "relation": Str,
+        RANK = "rank": U32,
+        DISTANCE = "distance": F64,
+        PAIRS = "pairs": I64,
+        SPACE = "space": Str,
+    };
+    /// `data/processed/recommendations`: each song's nearest songs.
+    recommendations => Recommendations("recommendations", Processed, key: []) {
+        TRACK_ID = "track_id": Str,
+        RANK = "rank": U32,
+        REC_TRACK_ID = "rec_track_id": Str,
+        DISTANCE = "distance": F64,
+        SAME_ARTIST = "same_artist": Bool,
+        SPACE = "space": Str,
+    };
+    /// `data/processed/eval`: the evaluator's metrics and their thresholds.
+    eval => Eval("eval", Processed, key: [METRIC]) {
+        METRIC = "metric": Str,
+        VALUE = "value": F64 nullable,
+        THRESHOLD_MIN = "threshold_min": F64 nullable,
+        THRESHOLD_MAX = "threshold_max": F64 nullable,
+        PASSED = "passed": Bool nullable,
+        DESCRIPTION = "description": Str,
+    };
 }
 
 impl Table {
     pub fn from_name(name: &str) -> Option<Table> {
         Table::ALL.iter().copied().find(|t| t.name() == name)
     }
-
-    pub fn spec(self) -> TableSpec {
-        use ColumnType::*;
-        let (layer, unique, columns): (Layer, Option<&'static str>, Vec<ColumnSpec>) = match self {
-            Table::Tracks => (
-                Layer::Interim,
-                Some("track_id"),
-                cols(&[
-                    ("track_id", Str, false),
-                    ("title", Str, false),
-                    ("artist_id", Str, false),
-                    ("artist_name", Str, false),
-                    ("album", Str, true),
-                    ("genres", ListStr, false),
-                    ("duration_s", F64, false),
-                    ("tempo", F64, true),
-                    ("tempo_confidence", F64, true),
-                    ("key", I32, true),
-                    ("key_confidence", F64, true),
-                    ("mode", I32, true),
-                    ("mode_confidence", F64, true),
-                    ("time_signature", I32, true),
-                    ("time_signature_confidence", F64, true),
-                    ("loudness", F64, true),
-                    ("source", Str, false),
-                    ("location", Str, false),
-                ]),
-            ),
-            Table::Artists => (
-                Layer::Interim,
-                Some("artist_id"),
-                cols(&[
-                    ("artist_id", Str, false),
-                    ("artist_name", Str, false),
-                    ("genres", ListStr, false),
-                ]),
-            ),
-            Table::Segments => {
-                let mut c = cols(&[
-                    ("track_id", Str, false),
-                    ("seg", U32, false),
-                    ("start", F64, false),
-                    ("duration", F64, false),
-                    ("confidence", F64, false),
-                    ("loudness_start", F64, false),
-                    ("loudness_max", F64, false),
-                    ("loudness_max_time", F64, false),
-                    ("loudness_end", F64, false),
-                ]);
-                c.extend(pitch_columns().into_iter().map(|n| col(n, F32, false)));
-                c.extend(timbre_columns().into_iter().map(|n| col(n, F32, false)));
-                (Layer::Interim, None, c)
-            }
-            Table::Sections => (
-                Layer::Interim,
-                None,
-                cols(&[
-                    ("track_id", Str, false),
-                    ("section", U32, false),
-                    ("start", F64, false),
-                    ("duration", F64, false),
-                    ("confidence", F64, true),
-                    ("loudness", F64, true),
-                    ("tempo", F64, true),
-                    ("key", I32, true),
-                    ("mode", I32, true),
-                    ("time_signature", I32, true),
-                ]),
-            ),
-            Table::AudioFeatures => {
-                let mut c = vec![col("track_id".into(), Str, false)];
-                c.extend(
-                    AUDIO_FEATURE_COLUMNS
-                        .iter()
-                        .map(|n| col(n.to_string(), F64, true)),
-                );
-                (Layer::Interim, Some("track_id"), c)
-            }
-            Table::IngestErrors => (
-                Layer::Interim,
-                None,
-                cols(&[
-                    ("source", Str, false),
-                    ("location", Str, false),
-                    ("stage", Str, false),
-                    ("error", Str, false),
-                    ("at", Str, false),
-                ]),
-            ),
-            Table::Features => {
-                let mut c = vec![col("track_id".into(), Str, false)];
-                c.extend(seed_feature_names().into_iter().map(|n| col(n, F64, false)));
-                (Layer::Processed, Some("track_id"), c)
-            }
-            Table::Scaler => (
-                Layer::Processed,
-                Some("feature"),
-                cols(&[
-                    ("feature", Str, false),
-                    ("mean", F64, false),
-                    ("std", F64, false),
-                    ("pca_mean", F64, false),
-                    ("loading_1", F64, false),
-                    ("loading_2", F64, false),
-                    ("loading_3", F64, false),
-                    ("loading_4", F64, false),
-                    ("loading_5", F64, false),
-                ]),
-            ),
-            Table::Pca => (
-                Layer::Processed,
-                Some("component"),
-                cols(&[
-                    ("component", U32, false),
-                    ("explained_variance", F64, false),
-                    ("explained_variance_ratio", F64, false),
-                    ("cumulative_ratio", F64, false),
-                ]),
-            ),
-            Table::Embedding => (
-                Layer::Processed,
-                Some("track_id"),
-                cols(&[
-                    ("track_id", Str, false),
-                    ("pc_1", F64, false),
-                    ("pc_2", F64, false),
-                    ("pc_3", F64, false),
-                    ("pc_4", F64, false),
-                    ("pc_5", F64, false),
-                    ("umap_x", F64, false),
-                    ("umap_y", F64, false),
-                    ("umap_1", F64, false),
-                    ("umap_2", F64, false),
-                    ("placed", Bool, false),
-                ]),
-            ),
-            Table::Clusters => (
-                Layer::Processed,
-                Some("track_id"),
-                cols(&[
-                    ("track_id", Str, false),
-                    ("kmeans", I32, false),
-                    ("dbscan", I32, false),
-                    ("hdbscan", I32, false),
-                    ("hdbscan_fitted", Bool, false),
-                ]),
-            ),
-            Table::ModelSelection => (
-                Layer::Processed,
-                None,
-                cols(&[
-                    ("k", U32, false),
-                    ("inertia", F64, false),
-                    ("silhouette", F64, true),
-                    ("calinski_harabasz", F64, false),
-                    ("davies_bouldin", F64, false),
-                    ("chosen", Bool, false),
-                ]),
-            ),
-            Table::KDistance => (
-                Layer::Processed,
-                None,
-                cols(&[("rank", U32, false), ("distance", F64, false), ("knee", Bool, false)]),
-            ),
-            Table::ClusterQuality => (
-                Layer::Processed,
-                Some("metric"),
-                cols(&[("metric", Str, false), ("value", F64, false)]),
-            ),
-            Table::GenreDensity => (
-                Layer::Processed,
-                Some("genre"),
-                cols(&[
-                    ("genre", Str, false),
-                    ("songs", U32, false),
-                    ("library_share", F64, false),
-                    ("clusters", U32, false),
-                    ("cluster_entropy", F64, true),
-                    ("normalised_entropy", F64, true),
-                    ("mean_distance", F64, true),
-                    ("library_mean", F64, false),
-                    ("distance_ratio", F64, true),
-                    ("concentration_rank", U32, true),
-                ]),
-            ),
-            Table::GenreClusters => (
-                Layer::Processed,
-                None,
-                cols(&[
-                    ("genre", Str, false),
-                    ("cluster", I32, false),
-                    ("songs", U32, false),
-                    ("share", F64, false),
-                ]),
-            ),
-            Table::GenreGrid => (
-                Layer::Processed,
-                None,
-                cols(&[
-                    ("genre", Str, false),
-                    ("ix", U32, false),
-                    ("iy", U32, false),
-                    ("x", F64, false),
-                    ("y", F64, false),
-                    ("density", F64, false),
-                ]),
-            ),
-            Table::IntraArtist => (
-                Layer::Processed,
-                Some("artist_id"),
-                cols(&[
-                    ("artist_id", Str, false),
-                    ("artist_name", Str, false),
-                    ("songs", U32, false),
-                    ("mean_distance", F64, false),
-                    ("library_mean", F64, false),
-                    ("ratio", F64, false),
-                    ("percentile", F64, false),
-                    ("p_value", F64, false),
-                    ("cohesion_rank", U32, false),
-                ]),
-            ),
-            Table::ArtistSimilarity => (
-                Layer::Processed,
-                None,
-                cols(&[
-                    ("artist_id", Str, false),
-                    ("artist_name", Str, false),
-                    ("other_artist_id", Str, false),
-                    ("other_artist_name", Str, false),
-                    ("relation", Str, false),
-                    ("rank", U32, false),
-                    ("distance", F64, false),
-                    ("pairs", I64, false),
-                    ("space", Str, false),
-                ]),
-            ),
-            Table::Recommendations => (
-                Layer::Processed,
-                None,
-                cols(&[
-                    ("track_id", Str, false),
-                    ("rank", U32, false),
-                    ("rec_track_id", Str, false),
-                    ("distance", F64, false),
-                    ("same_artist", Bool, false),
-                    ("space", Str, false),
-                ]),
-            ),
-            Table::Eval => (
-                Layer::Processed,
-                Some("metric"),
-                cols(&[
-                    ("metric", Str, false),
-                    ("value", F64, true),
-                    ("threshold_min", F64, true),
-                    ("threshold_max", F64, true),
-                    ("passed", Bool, true),
-                    ("description", Str, false),
-                ]),
-            ),
-        };
-        TableSpec {
-            table: self,
-            layer,
-            columns,
-            unique,
-        }
-    }
 }
 
 /// Spotify's high-level audio features, kept when a source has them.
 pub const AUDIO_FEATURE_COLUMNS: [&str; 9] = [
-    "acousticness",
-    "danceability",
-    "energy",
-    "instrumentalness",
-    "liveness",
-    "loudness",
-    "speechiness",
-    "valence",
-    "tempo",
+    cols::audio_features::ACOUSTICNESS,
+    cols::audio_features::DANCEABILITY,
+    cols::audio_features::ENERGY,
+    cols::audio_features::INSTRUMENTALNESS,
+    cols::audio_features::LIVENESS,
+    cols::audio_features::LOUDNESS,
+    cols::audio_features::SPEECHINESS,
+    cols::audio_features::VALENCE,
+    cols::audio_features::TEMPO,
 ];
+
+/// Number of principal-component scores kept in `embedding` (`pc_1..pc_5`) and of loadings
+/// in `scaler` (`loading_1..loading_5`).
+pub const PC_SCORES: usize = 5;
+
+/// Dimensions of the n-D UMAP map the contract requires (`umap_1, umap_2`); more may follow.
+pub const MIN_UMAP_DIMS: usize = 2;
 
 pub fn pitch_columns() -> Vec<String> {
     (0..12).map(|i| format!("pitch_{i}")).collect()
@@ -398,23 +359,71 @@ pub fn timbre_columns() -> Vec<String> {
 /// The study's 90 features: `t0..t11`, then the upper triangle of the covariance matrix
 /// column by column (`t0_t0, t0_t1, t1_t1, t0_t2, ..., t11_t11`).
 pub fn seed_feature_names() -> Vec<String> {
-    let mut names: Vec<String> = (0..12).map(|i| format!("t{i}")).collect();
+    let mut names: Vec<String> = (0..12).map(timbre_mean_column).collect();
     for j in 0..12 {
         for i in 0..=j {
-            names.push(format!("t{i}_t{j}"));
+            names.push(timbre_covariance_column(i, j));
         }
     }
     names
 }
 
-fn col(name: String, ty: ColumnType, nullable: bool) -> ColumnSpec {
-    ColumnSpec { name, ty, nullable }
+/// `t{i}`: the feature holding the mean of timbre coefficient `i`.
+pub fn timbre_mean_column(i: usize) -> String {
+    format!("t{i}")
 }
 
-fn cols(spec: &[(&str, ColumnType, bool)]) -> Vec<ColumnSpec> {
-    spec.iter()
-        .map(|(n, t, nullable)| col(n.to_string(), *t, *nullable))
-        .collect()
+/// `t{i}_t{j}` (`i <= j`): the feature holding the covariance of timbre coefficients `i`, `j`.
+pub fn timbre_covariance_column(i: usize, j: usize) -> String {
+    format!("t{i}_t{j}")
+}
+
+/// `pc_1..pc_n`: PCA score columns of `embedding`.
+pub fn pc_columns(n: usize) -> Vec<String> {
+    (1..=n).map(|c| format!("pc_{c}")).collect()
+}
+
+/// `loading_1..loading_n`: the PCA loading columns of `scaler`.
+pub fn loading_names(n: usize) -> Vec<String> {
+    (1..=n).map(|c| format!("loading_{c}")).collect()
+}
+
+/// `umap_1..umap_n`: the n-D map's columns of `embedding`.
+pub fn umap_nd_columns(n: usize) -> Vec<String> {
+    (1..=n).map(|c| format!("umap_{c}")).collect()
+}
+
+/// The `umap_1..umap_n` columns among `names` (a frame's or a schema's), in numeric order;
+/// `umap_x`/`umap_y` are the 2-D map, not part of it.
+pub fn umap_nd_columns_in<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut numbered: Vec<(usize, &str)> = names
+        .into_iter()
+        .filter_map(|name| Some((name.strip_prefix("umap_")?.parse().ok()?, name)))
+        .collect();
+    numbered.sort();
+    numbered.into_iter().map(|(_, name)| name.to_string()).collect()
+}
+
+fn segment_vectors() -> Vec<ColumnSpec> {
+    let vectors = pitch_columns().into_iter().chain(timbre_columns());
+    vectors.map(|n| col(n, ColumnType::F32, false)).collect()
+}
+
+fn seed_feature_columns() -> Vec<ColumnSpec> {
+    seed_feature_names().into_iter().map(|n| col(n, ColumnType::F64, false)).collect()
+}
+
+fn loading_columns() -> Vec<ColumnSpec> {
+    loading_names(PC_SCORES).into_iter().map(|n| col(n, ColumnType::F64, false)).collect()
+}
+
+fn embedding_columns() -> Vec<ColumnSpec> {
+    let names = pc_columns(PC_SCORES).into_iter().chain(umap_nd_columns(MIN_UMAP_DIMS));
+    names.map(|n| col(n, ColumnType::F64, false)).collect()
+}
+
+fn col(name: String, ty: ColumnType, nullable: bool) -> ColumnSpec {
+    ColumnSpec { name, ty, nullable }
 }
 
 impl TableSpec {
@@ -579,5 +588,173 @@ mod doc_tests {
                 }
             }
         }
+    }
+}
+
+/// Issue 17: column names are written once, in this file. A test walks the workspace's
+/// non-test sources and fails on a contract column name written as a string literal where a
+/// column is meant: inside the arguments of a column call (`col("track_id")`,
+/// `Column::new(...)`, `strs(frame, t, ...)`), as a `df!`/`match` key (`"genre" => ...`) or as
+/// an error's `column:` field.
+#[cfg(test)]
+mod literal_tests {
+    use std::collections::HashSet;
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+
+    /// Calls whose arguments name columns.
+    const COLUMN_CALLS: &[&str] = &[
+        "col", "column", "Column::new", "Series::new", "alias", "strs", "f64s", "bools", "i64s", "u32s",
+        "i32s", "str_lists", "strings", "has", "rows_where_in", "labels", "cluster_labels",
+        "cluster_labels_of", "noise_share", "optional_f64", "push", "drop_in_place", "rename",
+        "to_matrix", "select", "sort", "sort_by", "group_by", "is_in", "columns", "unique",
+    ];
+
+    /// Files that describe an input format's own field names (Spotify's analysis JSON, the
+    /// metadata and audio-features CSV headers); they coincide with column names by design.
+    const EXTERNAL_FORMATS: &[&str] = &[
+        "crates/timbral-ingest/src/json/analysis.rs",
+        "crates/timbral-ingest/src/json/metadata.rs",
+        "crates/timbral-ingest/src/features_csv/columns.rs",
+        "crates/timbral-ingest/src/audio/metadata.rs",
+    ];
+
+    fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The code before the file's test module.
+    fn non_test(text: &str) -> &str {
+        let mut at = 0;
+        while let Some(i) = text[at..].find("#[cfg(test)]\n") {
+            let start = at + i;
+            let next = &text[start + "#[cfg(test)]\n".len()..];
+            let line = next.lines().next().unwrap_or("");
+            if (line.starts_with("mod ") || line.starts_with("pub mod ")) && line.ends_with('{') {
+                return &text[..start];
+            }
+            at = start + 1;
+        }
+        text
+    }
+
+    /// String literals of `line` where a column is meant.
+    fn column_literals(line: &str) -> Vec<&str> {
+        let bytes = line.as_bytes();
+        let mut found = Vec::new();
+        let literal_at = |i: usize| line[i + 1..].find('"').map(|j| &line[i + 1..i + 1 + j]);
+        for call in COLUMN_CALLS {
+            let pattern = format!("{call}(");
+            for (start, _) in line.match_indices(&pattern) {
+                let before = line[..start].chars().next_back();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let (mut i, mut depth) = (start + pattern.len(), 0usize);
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'(' | b'[' => depth += 1,
+                        b')' | b']' if depth == 0 => break,
+                        b')' | b']' => depth -= 1,
+                        b'"' => match literal_at(i) {
+                            Some(lit) => {
+                                found.push(lit);
+                                i += lit.len() + 1;
+                            }
+                            None => break,
+                        },
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+        }
+        for (i, _) in line.match_indices('"') {
+            if let Some(lit) = literal_at(i) {
+                let after = line[i + lit.len() + 2..].trim_start();
+                let before = line[..i].trim_end();
+                if after.starts_with("=>") || before.ends_with("column:") {
+                    found.push(lit);
+                }
+            }
+        }
+        found
+    }
+
+    /// Bracketed lists made only of string literals (`["track_id", "seg"]`).
+    fn literal_lists(line: &str) -> Vec<Vec<&str>> {
+        let mut lists = Vec::new();
+        for (open, _) in line.match_indices('[') {
+            let Some(len) = line[open..].find(']') else { continue };
+            let inner = &line[open + 1..open + len];
+            let parts: Vec<&str> = inner.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+            let literals: Vec<&str> = parts
+                .iter()
+                .filter_map(|p| p.strip_prefix('"')?.strip_suffix('"'))
+                .filter(|l| !l.contains('"'))
+                .collect();
+            if literals.len() >= 2 && literals.len() == parts.len() {
+                lists.push(literals);
+            }
+        }
+        lists
+    }
+
+    #[test]
+    fn column_names_are_written_only_in_the_contract() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let names: HashSet<String> = Table::ALL
+            .iter()
+            .flat_map(|t| t.spec().columns.into_iter().map(|c| c.name))
+            .collect();
+        let mut files = Vec::new();
+        sources(&root.join("src"), &mut files);
+        for krate in std::fs::read_dir(root.join("crates")).unwrap() {
+            let src = krate.unwrap().path().join("src");
+            if src.is_dir() {
+                sources(&src, &mut files);
+            }
+        }
+        assert!(files.len() > 50, "found only {} source files under {}", files.len(), root.display());
+        let mut offences = Vec::new();
+        for file in &files {
+            let relative = file.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+            if relative.ends_with("timbral-core/src/contract.rs") || EXTERNAL_FORMATS.contains(&relative.as_str()) {
+                continue;
+            }
+            let text = std::fs::read_to_string(file).unwrap();
+            for (n, line) in non_test(&text).lines().enumerate() {
+                let code = line.trim_start();
+                if code.starts_with("//") || code.starts_with("#[") {
+                    continue;
+                }
+                let lists = literal_lists(line).into_iter().filter(|l| l.iter().all(|lit| names.contains(*lit)));
+                for lit in column_literals(line).into_iter().chain(lists.flatten()) {
+                    if names.contains(lit) {
+                        offences.push(format!("{relative}:{}: \"{lit}\" (use timbral_core::cols)", n + 1));
+                    }
+                }
+            }
+        }
+        assert!(offences.is_empty(), "column names written as literals:\n{}", offences.join("\n"));
+    }
+
+    #[test]
+    fn the_literal_finder_sees_column_calls_keys_and_error_fields() {
+        let line = r#"df!("genre" => g, x => y); col("track_id").alias("n"); Column::new(a, f("umap_x")); column: "seg".into()"#;
+        let found = column_literals(line);
+        for lit in ["genre", "track_id", "n", "umap_x", "seg"] {
+            assert!(found.contains(&lit), "{lit} not found in {found:?}");
+        }
+        assert!(column_literals(r#"println!("{:>4}", "rank"); bar(8, "cluster")"#).is_empty());
+        assert_eq!(literal_lists(r#"let c = ["track_id", "seg"]; let h = [x, "rank"];"#), vec![vec!["track_id", "seg"]]);
     }
 }

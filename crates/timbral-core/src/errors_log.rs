@@ -9,6 +9,7 @@ use polars::prelude::*;
 use crate::contract::Table;
 use crate::error::{PolarsContext, Result};
 use crate::workdir::Workdir;
+use crate::cols;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngestError {
@@ -51,11 +52,11 @@ pub fn record(
     }
     let at = utc_timestamp();
     let new = df!(
-        "source" => errors.iter().map(|e| e.source.as_str()).collect::<Vec<_>>(),
-        "location" => errors.iter().map(|e| e.location.as_str()).collect::<Vec<_>>(),
-        "stage" => errors.iter().map(|e| e.stage.as_str()).collect::<Vec<_>>(),
-        "error" => errors.iter().map(|e| e.error.as_str()).collect::<Vec<_>>(),
-        "at" => vec![at.as_str(); errors.len()],
+        cols::ingest_errors::SOURCE => errors.iter().map(|e| e.source.as_str()).collect::<Vec<_>>(),
+        cols::ingest_errors::LOCATION => errors.iter().map(|e| e.location.as_str()).collect::<Vec<_>>(),
+        cols::ingest_errors::STAGE => errors.iter().map(|e| e.stage.as_str()).collect::<Vec<_>>(),
+        cols::ingest_errors::ERROR => errors.iter().map(|e| e.error.as_str()).collect::<Vec<_>>(),
+        cols::ingest_errors::AT => vec![at.as_str(); errors.len()],
     )
     .ctx("building ingest_errors rows")?;
     let mut combined = match existing {
@@ -64,9 +65,9 @@ pub fn record(
             let keep = old
                 .lazy()
                 .filter(
-                    col("stage")
+                    col(cols::ingest_errors::STAGE)
                         .neq(lit(stage))
-                        .or(col("location").is_in(lit(retried).implode(false), false).not()),
+                        .or(col(cols::ingest_errors::LOCATION).is_in(lit(retried).implode(false), false).not()),
                 )
                 .collect()
                 .ctx("filtering ingest_errors")?;

@@ -11,13 +11,16 @@ pub mod error;
 pub mod errors_log;
 pub mod ids;
 pub mod io;
+pub mod lock;
 pub mod manifest;
 pub mod matrix;
 pub mod neighbors;
 pub mod progress;
+pub mod scaler;
 pub mod workdir;
 
-pub use contract::{ColumnType, Table, TableSpec};
+pub use contract::{ColumnType, Table, TableSpec, cols};
 pub use error::{Error, Result};
 pub use errors_log::IngestError;
+pub use lock::{WhenHeld, WorkdirLock};
 pub use workdir::Workdir;

@@ -32,6 +32,22 @@ pub struct StageRecord {
     pub finished_at: String,
 }
 
+/// How `params_text` begins for a stage `timbral run` skipped (e.g. clustering a library too
+/// small for it); the rest is the reason.
+const SKIPPED: &str = "skipped: ";
+
+impl StageRecord {
+    /// The `params_text` of a stage skipped for `why`.
+    pub fn skipped_text(why: &str) -> String {
+        format!("{SKIPPED}{why}")
+    }
+
+    /// Why the stage was skipped, if it was.
+    pub fn skipped_because(&self) -> Option<&str> {
+        self.params_text.strip_prefix(SKIPPED)
+    }
+}
+
 impl Manifest {
     pub fn path(workdir: &Workdir) -> PathBuf {
         workdir.processed_dir().join("run_manifest.json")
@@ -50,7 +66,7 @@ impl Manifest {
     pub fn save(&self, workdir: &Workdir) -> Result<()> {
         let path = Self::path(workdir);
         let json = serde_json::to_vec_pretty(self)
-            .map_err(|e| Error::Other(format!("serialising {}: {e}", path.display())))?;
+            .map_err(|e| Error::Internal(format!("serialising {}: {e}", path.display())))?;
         io::write_bytes_atomic(&path, &json)
     }
 }

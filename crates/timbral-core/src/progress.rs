@@ -45,3 +45,42 @@ fn draw_target() -> ProgressDrawTarget {
         ProgressDrawTarget::stderr()
     }
 }
+
+/// Wall seconds per step of a stage, each from the end of the previous one (or given, for a
+/// step that ran beside others), logged at debug level as they close.
+#[derive(Debug)]
+pub struct Stopwatch {
+    last: std::time::Instant,
+    laps: Vec<(&'static str, f64)>,
+}
+
+impl Default for Stopwatch {
+    fn default() -> Self {
+        Stopwatch::new()
+    }
+}
+
+impl Stopwatch {
+    pub fn new() -> Self {
+        Stopwatch { last: std::time::Instant::now(), laps: Vec::new() }
+    }
+
+    /// Closes step `step` and returns its seconds.
+    pub fn lap(&mut self, step: &'static str) -> f64 {
+        let seconds = self.last.elapsed().as_secs_f64();
+        self.record(step, seconds);
+        seconds
+    }
+
+    /// Records a step that ran beside others with its own duration, and restarts the lap.
+    pub fn record(&mut self, step: &'static str, seconds: f64) {
+        tracing::debug!(step, seconds, "step done");
+        self.laps.push((step, seconds));
+        self.last = std::time::Instant::now();
+    }
+
+    /// The steps so far, in order.
+    pub fn into_laps(self) -> Vec<(&'static str, f64)> {
+        self.laps
+    }
+}

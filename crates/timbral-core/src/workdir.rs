@@ -36,6 +36,11 @@ impl Workdir {
         self.root.join("data").join("processed")
     }
 
+    /// The lock file of writing commands (see [`crate::lock`]).
+    pub fn lock_path(&self) -> PathBuf {
+        self.root.join("data").join(".timbral.lock")
+    }
+
     pub fn reports_dir(&self) -> PathBuf {
         self.root.join("reports")
     }

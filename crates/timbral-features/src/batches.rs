@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use polars::prelude::*;
 use timbral_core::Result;
 use timbral_core::error::PolarsContext;
+use timbral_core::cols;
 
 use crate::set::FeatureSet;
 use crate::{over_time, seed};
@@ -49,7 +50,7 @@ pub(crate) fn aggregate(segments: LazyFrame, set: FeatureSet) -> Result<DataFram
 
     let mut state = state
         .lock()
-        .map_err(|_| timbral_core::Error::Other("feature batch state poisoned".into()))?;
+        .map_err(|_| timbral_core::Error::Internal("feature batch state poisoned".into()))?;
     state.finish().ctx("summarising the last track of `segments`")?;
     if state.contiguous {
         let parts = std::mem::take(&mut state.parts);
@@ -95,11 +96,11 @@ impl Batches {
         if frame.height() == 0 {
             return Ok(false);
         }
-        let Some(last) = frame.column("track_id")?.str()?.get(frame.height() - 1).map(str::to_string)
+        let Some(last) = frame.column(cols::segments::TRACK_ID)?.str()?.get(frame.height() - 1).map(str::to_string)
         else {
             return Ok(false);
         };
-        let is_last = col("track_id").eq(lit(last));
+        let is_last = col(cols::segments::TRACK_ID).eq(lit(last));
         self.carry = Some(frame.clone().lazy().filter(is_last.clone()).collect()?);
         let complete = frame.lazy().filter(is_last.not()).collect()?;
         Ok(!self.summarise_completed(complete)?)
@@ -120,7 +121,7 @@ impl Batches {
             return Ok(true);
         }
         let stats = summarise(frame, self.set)?;
-        for id in stats.column("track_id")?.str()?.iter().flatten() {
+        for id in stats.column(cols::segments::TRACK_ID)?.str()?.iter().flatten() {
             if !self.completed.insert(id.to_string()) {
                 self.contiguous = false;
                 return Ok(false);
@@ -149,11 +150,11 @@ pub(crate) fn summarise(frame: DataFrame, set: FeatureSet) -> PolarsResult<DataF
     let mut sorted = frame.lazy();
     if set == FeatureSet::Extended {
         sorted = over_time::with_differences(
-            sorted.sort(["track_id", "seg"], SortMultipleOptions::default()),
+            sorted.sort([cols::segments::TRACK_ID, cols::segments::SEG], SortMultipleOptions::default()),
         );
         aggs.extend(over_time::aggregations());
     }
-    sorted.group_by([col("track_id")]).agg(aggs).collect()
+    sorted.group_by([col(cols::segments::TRACK_ID)]).agg(aggs).collect()
 }
 
 #[cfg(test)]

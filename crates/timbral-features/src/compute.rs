@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use polars::prelude::*;
 use timbral_core::error::PolarsContext;
-use timbral_core::{Error, IngestError, Result, Table, Workdir, errors_log};
+use timbral_core::{Error, IngestError, Result, Table, Workdir, cols, errors_log};
 
 use crate::columns::feature_names;
 use crate::seed::{BAD_VALUES, SEGMENT_COUNT};
@@ -117,11 +117,11 @@ fn feature_rows(per_track: DataFrame, sections: Option<LazyFrame>, set: FeatureS
         features = features.with_columns([seed::pitch_entropy(), seed::segment_rate()]);
         features = sections::join_section_stats(features, sections)?;
     }
-    let mut selection = vec![col("track_id")];
+    let mut selection = vec![col(cols::segments::TRACK_ID)];
     selection.extend(feature_names(set).iter().map(|n| col(n.as_str())));
     features
         .select(selection)
-        .sort(["track_id"], SortMultipleOptions::default())
+        .sort([cols::segments::TRACK_ID], SortMultipleOptions::default())
         .collect()
         .ctx("assembling `features`")
 }
@@ -132,11 +132,11 @@ fn excluded_tracks(workdir: &Workdir, per_track: &DataFrame) -> Result<Vec<Exclu
         .clone()
         .lazy()
         .filter(col(SEGMENT_COUNT).lt(lit(2u32)).or(col(BAD_VALUES).gt(lit(0u32))))
-        .select([col("track_id"), col(SEGMENT_COUNT), col(BAD_VALUES)])
+        .select([col(cols::segments::TRACK_ID), col(SEGMENT_COUNT), col(BAD_VALUES)])
         .collect()
         .ctx("finding tracks without features")?;
     let mut excluded = Vec::new();
-    let ids = rejected.column("track_id").ctx("track_id")?.str().ctx("track_id")?;
+    let ids = rejected.column(cols::segments::TRACK_ID).ctx(cols::segments::TRACK_ID)?.str().ctx(cols::segments::TRACK_ID)?;
     let counts = rejected.column(SEGMENT_COUNT).ctx(SEGMENT_COUNT)?.u32().ctx(SEGMENT_COUNT)?;
     let bad = rejected.column(BAD_VALUES).ctx(BAD_VALUES)?.u32().ctx(BAD_VALUES)?;
     for ((id, n), bad) in ids.iter().zip(counts.iter()).zip(bad.iter()) {
@@ -155,16 +155,16 @@ fn excluded_tracks(workdir: &Workdir, per_track: &DataFrame) -> Result<Vec<Exclu
     if workdir.has_table(Table::Tracks) {
         let without = workdir
             .scan_table(Table::Tracks)?
-            .select([col("track_id")])
+            .select([col(cols::segments::TRACK_ID)])
             .join(
-                per_track.clone().lazy().select([col("track_id")]),
-                [col("track_id")],
-                [col("track_id")],
+                per_track.clone().lazy().select([col(cols::segments::TRACK_ID)]),
+                [col(cols::segments::TRACK_ID)],
+                [col(cols::segments::TRACK_ID)],
                 JoinArgs::new(JoinType::Anti),
             )
             .collect()
             .ctx("finding tracks without segments")?;
-        let ids = without.column("track_id").ctx("track_id")?.str().ctx("track_id")?;
+        let ids = without.column(cols::segments::TRACK_ID).ctx(cols::segments::TRACK_ID)?.str().ctx(cols::segments::TRACK_ID)?;
         excluded.extend(ids.iter().flatten().map(|id| ExcludedTrack {
             track_id: id.to_string(),
             segments: 0,
@@ -181,7 +181,7 @@ fn record_exclusions(
     per_track: &DataFrame,
     excluded: &[ExcludedTrack],
 ) -> Result<()> {
-    let ids = per_track.column("track_id").ctx("track_id")?.str().ctx("track_id")?;
+    let ids = per_track.column(cols::segments::TRACK_ID).ctx(cols::segments::TRACK_ID)?.str().ctx(cols::segments::TRACK_ID)?;
     let mut retried: Vec<String> = ids.iter().flatten().map(str::to_string).collect();
     retried.extend(excluded.iter().map(|e| e.track_id.clone()));
     let errors: Vec<IngestError> = excluded

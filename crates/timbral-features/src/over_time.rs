@@ -3,13 +3,15 @@
 //! (track_id, seg) that hold every row of their tracks (see `batches`).
 
 use polars::prelude::*;
+use timbral_core::cols;
+use timbral_core::contract::timbre_mean_column;
 
 /// Adds the first differences `d0..d11` (null on a track's first segment) and their norm.
 pub(crate) fn with_differences(sorted: LazyFrame) -> LazyFrame {
-    let same_track = col("track_id").eq(col("track_id").shift(lit(1)));
+    let same_track = col(cols::segments::TRACK_ID).eq(col(cols::segments::TRACK_ID).shift(lit(1)));
     let diffs: Vec<Expr> = (0..12)
         .map(|i| {
-            let t = col(format!("t{i}"));
+            let t = col(timbre_mean_column(i));
             when(same_track.clone())
                 .then(t.clone() - t.shift(lit(1)))
                 .otherwise(lit(NULL).cast(DataType::Float64))
@@ -34,8 +36,8 @@ pub(crate) fn aggregations() -> Vec<Expr> {
     aggs.extend([
         col("d_norm").mean().alias("dt_norm_mean"),
         col("d_norm").std(0).alias("dt_norm_std"),
-        (col("loudness_max").quantile(lit(0.95), QuantileMethod::Linear)
-            - col("loudness_max").quantile(lit(0.05), QuantileMethod::Linear))
+        (col(cols::segments::LOUDNESS_MAX).quantile(lit(0.95), QuantileMethod::Linear)
+            - col(cols::segments::LOUDNESS_MAX).quantile(lit(0.05), QuantileMethod::Linear))
         .alias("dynamic_range"),
     ]);
     aggs

@@ -4,6 +4,7 @@
 use polars::prelude::*;
 use timbral_core::Result;
 use timbral_core::error::PolarsContext;
+use timbral_core::cols;
 
 use crate::columns::SECTION_COLUMNS;
 
@@ -16,20 +17,20 @@ pub(crate) fn join_section_stats(features: LazyFrame, sections: Option<LazyFrame
         return Ok(features.with_columns(nulls));
     };
     let stats = sections
-        .group_by([col("track_id")])
+        .group_by([col(cols::sections::TRACK_ID)])
         .agg([
             len().cast(DataType::UInt32).alias(SECTION_COLUMNS[0]),
-            col("duration").mean().alias(SECTION_COLUMNS[1]),
-            col("duration").std(0).alias(SECTION_COLUMNS[2]),
-            (col("loudness").cast(DataType::Float64).max() - col("loudness").cast(DataType::Float64).min()).alias(SECTION_COLUMNS[3]),
-            col("tempo").cast(DataType::Float64).std(0).alias(SECTION_COLUMNS[4]),
+            col(cols::sections::DURATION).mean().alias(SECTION_COLUMNS[1]),
+            col(cols::sections::DURATION).std(0).alias(SECTION_COLUMNS[2]),
+            (col(cols::sections::LOUDNESS).cast(DataType::Float64).max() - col(cols::sections::LOUDNESS).cast(DataType::Float64).min()).alias(SECTION_COLUMNS[3]),
+            col(cols::sections::TEMPO).cast(DataType::Float64).std(0).alias(SECTION_COLUMNS[4]),
         ])
         .collect()
         .ctx("aggregating `sections` per track")?;
     Ok(features.join(
         stats.lazy(),
-        [col("track_id")],
-        [col("track_id")],
+        [col(cols::sections::TRACK_ID)],
+        [col(cols::sections::TRACK_ID)],
         JoinArgs::new(JoinType::Left),
     ))
 }

@@ -4,7 +4,8 @@
 //! stable: no `E[xy] - E[x]E[y]` cancellation.
 
 use polars::prelude::*;
-use timbral_core::contract::{pitch_columns, timbre_columns};
+use timbral_core::cols;
+use timbral_core::contract::{pitch_columns, timbre_columns, timbre_covariance_column, timbre_mean_column};
 
 use crate::set::FeatureSet;
 
@@ -19,12 +20,12 @@ pub(crate) const LAST_END: &str = "last_end";
 /// The columns the aggregates read: track_id, seg, timbre as f64 `t0..t11`, the count of bad
 /// timbre values per row and, for the extended set, pitch, loudness and segment bounds.
 pub(crate) fn inputs(set: FeatureSet) -> Vec<Expr> {
-    let mut inputs = vec![col("track_id"), col("seg")];
+    let mut inputs = vec![col(cols::segments::TRACK_ID), col(cols::segments::SEG)];
     inputs.extend(
         timbre_columns()
             .iter()
             .enumerate()
-            .map(|(i, c)| col(c.as_str()).cast(DataType::Float64).alias(format!("t{i}"))),
+            .map(|(i, c)| col(c.as_str()).cast(DataType::Float64).alias(timbre_mean_column(i))),
     );
     let bad = timbre_columns()
         .iter()
@@ -46,9 +47,9 @@ pub(crate) fn inputs(set: FeatureSet) -> Vec<Expr> {
                 .map(|(i, c)| col(c.as_str()).cast(DataType::Float64).alias(format!("pc{i}"))),
         );
         inputs.extend([
-            col("loudness_max"),
-            col("start"),
-            (col("start") + col("duration")).alias("end"),
+            col(cols::segments::LOUDNESS_MAX),
+            col(cols::segments::START),
+            (col(cols::segments::START) + col(cols::segments::DURATION)).alias("end"),
         ]);
     }
     inputs
@@ -62,18 +63,18 @@ pub(crate) fn aggregations(set: FeatureSet) -> Vec<Expr> {
         len().cast(DataType::UInt32).alias(SEGMENT_COUNT),
         col(BAD_VALUES).sum(),
     ];
-    aggs.extend((0..12).map(|i| col(format!("t{i}")).mean()));
+    aggs.extend((0..12).map(|i| col(timbre_mean_column(i)).mean()));
     for j in 0..12 {
         for i in 0..=j {
-            aggs.push(cov(col(format!("t{i}")), col(format!("t{j}")), 1).alias(format!("t{i}_t{j}")));
+            aggs.push(cov(col(timbre_mean_column(i)), col(timbre_mean_column(j)), 1).alias(timbre_covariance_column(i, j)));
         }
     }
     if set == FeatureSet::Extended {
         aggs.extend((0..12).map(|i| col(format!("pc{i}")).mean().alias(format!("pc{i}_mean"))));
         aggs.extend([
-            col("loudness_max").mean().alias("loudness_max_mean"),
-            col("loudness_max").std(0).alias("loudness_max_std"),
-            col("start").min().alias(FIRST_START),
+            col(cols::segments::LOUDNESS_MAX).mean().alias("loudness_max_mean"),
+            col(cols::segments::LOUDNESS_MAX).std(0).alias("loudness_max_std"),
+            col(cols::segments::START).min().alias(FIRST_START),
             col("end").max().alias(LAST_END),
         ]);
     }

@@ -13,8 +13,9 @@
 //!   skipped without decoding unless `force`; new songs are merged into the existing tables.
 //!   Analysed songs are merged every [`MERGE_EVERY`] files, so a killed run keeps its progress.
 //! * **Bad input.** Unreadable, empty, corrupt, truncated, non-audio or all-silent files get an
-//!   `ingest_errors` row (stage `ingest`) and are skipped; a later successful ingest of the
-//!   same path clears the row. The run fails only if files needed analysis and none succeeded.
+//!   `ingest_errors` row (stage `ingest`) and are skipped; so do files whose decoding panics
+//!   (`decoder panicked: ...`) or exceeds the analyzer's per-file time limit or maximum
+//!   duration. A later successful ingest of the same path clears the row. The run fails only if files needed analysis and none succeeded.
 
 pub mod metadata;
 pub mod scan;
@@ -25,9 +26,9 @@ use std::path::PathBuf;
 
 use polars::prelude::*;
 use rayon::prelude::*;
-use timbral_audio::AnalyzerConfig;
-use timbral_core::error::PolarsContext;
-use timbral_core::{Error, IngestError, Result, Table, Workdir, errors_log, ids, progress};
+pub use timbral_audio::AnalyzerConfig;
+use timbral_core::error::{PolarsContext, panic_message};
+use timbral_core::{Error, IngestError, Result, Table, Workdir, cols, errors_log, ids, progress};
 
 pub use metadata::{MetadataOverrides, UNKNOWN_ARTIST};
 pub use scan::{AUDIO_EXTENSIONS, AudioFile, find_audio_files};
@@ -103,7 +104,7 @@ pub fn ingest_audio(workdir: &Workdir, options: &AudioIngestOptions) -> Result<A
         .num_threads(options.jobs)
         .thread_name(|i| format!("timbral-audio-{i}"))
         .build()
-        .map_err(|e| Error::Other(format!("starting {} worker threads: {e}", options.jobs)))?;
+        .map_err(|e| Error::Startup { what: format!("{} worker threads", options.jobs), why: e.to_string() })?;
 
     let content_ids = pool.install(|| content_ids(&files));
     let known = if options.force {
@@ -141,7 +142,7 @@ pub fn ingest_audio(workdir: &Workdir, options: &AudioIngestOptions) -> Result<A
             chunk
                 .par_iter()
                 .map(|(file, id)| {
-                    let outcome = analyse(file, id, &options.analyzer, overrides.as_ref());
+                    let outcome = analyse_isolated(file, id, &options.analyzer, overrides.as_ref());
                     bar.inc(1);
                     outcome
                 })
@@ -186,7 +187,7 @@ pub fn ingest_audio(workdir: &Workdir, options: &AudioIngestOptions) -> Result<A
     );
     if summary.analysed == 0 && !to_analyse.is_empty() {
         let first = summary.errors.first().map(|e| format!(" (first: {}: {})", e.location, e.error));
-        return Err(Error::Other(format!(
+        return Err(Error::NoUsableInput(format!(
             "none of the {} audio files needing analysis could be analysed{}; see the `ingest_errors` table",
             to_analyse.len(),
             first.unwrap_or_default()
@@ -210,7 +211,7 @@ fn find_all(dirs: &[PathBuf]) -> Result<(Vec<AudioFile>, Vec<IngestError>)> {
     }
     if files.is_empty() {
         let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-        return Err(Error::Other(format!(
+        return Err(Error::NoUsableInput(format!(
             "no audio files ({}) found under {}",
             AUDIO_EXTENSIONS.join(", "),
             dirs.join(", ")
@@ -265,12 +266,12 @@ fn ingested_audio_ids(workdir: &Workdir) -> Result<HashSet<String>> {
     };
     let audio = tracks
         .lazy()
-        .filter(col("source").eq(lit(SOURCE)))
-        .select([col("track_id")])
+        .filter(col(cols::tracks::SOURCE).eq(lit(SOURCE)))
+        .select([col(cols::tracks::TRACK_ID)])
         .collect()
         .ctx("reading audio track ids from `tracks`")?;
     Ok(audio
-        .column("track_id")
+        .column(cols::tracks::TRACK_ID)
         .ctx("tracks")?
         .str()
         .ctx("tracks.track_id")?
@@ -282,6 +283,18 @@ fn ingested_audio_ids(workdir: &Workdir) -> Result<HashSet<String>> {
 
 fn file_error(file: &AudioFile, reason: String) -> IngestError {
     IngestError::new(SOURCE, file.error_location(), STAGE, reason)
+}
+
+/// [`analyse`], with a panic inside a decoder or the analysis turned into this file's error, so
+/// one broken file cannot end the ingest of a library.
+fn analyse_isolated(
+    file: &AudioFile,
+    track_id: &str,
+    config: &AnalyzerConfig,
+    overrides: Option<&MetadataOverrides>,
+) -> std::result::Result<AnalysedSong, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse(file, track_id, config, overrides)))
+        .unwrap_or_else(|payload| Err(format!("decoder panicked: {}", panic_message(payload.as_ref()))))
 }
 
 /// Decodes and analyses one file and resolves its metadata.

@@ -12,14 +12,14 @@ pub fn list_by_extension(dir: &Path, extension: &str, what: &str) -> Result<Vec<
     }
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| Error::Other(format!("{}: {e}", dir.display())))?;
+        let entry = entry.map_err(|e| Error::bad_input(dir, e.to_string()))?;
         let matches = entry.path().extension().is_some_and(|e| e.eq_ignore_ascii_case(extension));
         if entry.file_type().is_file() && matches {
             files.push(entry.into_path());
         }
     }
     if files.is_empty() {
-        return Err(Error::Other(format!("{}: no .{extension} {what}", dir.display())));
+        return Err(Error::NoUsableInput(format!("{}: no .{extension} {what}", dir.display())));
     }
     Ok(files)
 }

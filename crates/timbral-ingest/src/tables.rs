@@ -1,15 +1,15 @@
 //! The one way every source writes interim tables: build an [`IngestBatch`] of records, then
 //! [`merge_into_workdir`]. Merging replaces earlier rows of the same `track_id`, so re-ingesting
 //! a song updates it and a library can grow batch by batch. Tables are written segments first
-//! and `tracks` last: a run killed in between leaves tracks that a rerun sees as not yet
-//! ingested, never a track without its segments.
+//! and `tracks` last (after `artists`): a run killed in between leaves tracks that a rerun sees
+//! as not yet ingested, never a track without its segments or artist.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 use timbral_core::contract::{AUDIO_FEATURE_COLUMNS, pitch_columns, timbre_columns};
 use timbral_core::error::PolarsContext;
-use timbral_core::{IngestError, Result, Table, Workdir, errors_log, ids};
+use timbral_core::{IngestError, Result, Table, Workdir, cols, errors_log, ids};
 
 /// `artist_name` of a song whose source names no artist.
 pub const UNKNOWN_ARTIST: &str = "Unknown artist";
@@ -161,9 +161,12 @@ pub fn merge_into_workdir(workdir: &Workdir, batch: &IngestBatch) -> Result<Merg
             &replaced,
         )?;
     }
-    let tracks = merge_table(workdir, Table::Tracks, tracks_frame(&batch.tracks)?, &replaced)?;
+    let mut tracks = merged(workdir, Table::Tracks, tracks_frame(&batch.tracks)?, &replaced)?;
     let mut artists = artists_frame(&tracks, &batch.artist_genres)?;
+    // Artists before tracks: a run killed after the tracks were written would otherwise keep
+    // stale artists, as its rerun finds nothing new to merge.
     workdir.write_table(Table::Artists, &mut artists)?;
+    workdir.write_table(Table::Tracks, &mut tracks)?;
     Ok(MergeSummary {
         tracks: tracks.height(),
         artists: artists.height(),
@@ -171,19 +174,21 @@ pub fn merge_into_workdir(workdir: &Workdir, batch: &IngestBatch) -> Result<Merg
     })
 }
 
+/// Writes [`merged`] rows and returns them.
+fn merge_table(workdir: &Workdir, table: Table, new: DataFrame, replaced: &Series) -> Result<DataFrame> {
+    let mut rows = merged(workdir, table, new, replaced)?;
+    workdir.write_table(table, &mut rows)?;
+    Ok(rows)
+}
+
 /// Existing rows whose track_id is not in `replaced`, followed by `new`, sorted by track id
 /// so that the result does not depend on the order batches arrived in.
-fn merge_table(
-    workdir: &Workdir,
-    table: Table,
-    new: DataFrame,
-    replaced: &Series,
-) -> Result<DataFrame> {
+fn merged(workdir: &Workdir, table: Table, new: DataFrame, replaced: &Series) -> Result<DataFrame> {
     let combined = match workdir.read_table_if_exists(table)? {
         Some(old) => old
             .lazy()
             .filter(
-                col("track_id")
+                col(cols::sections::TRACK_ID)
                     .is_in(lit(replaced.clone()).implode(false), false)
                     .not(),
             )
@@ -193,17 +198,16 @@ fn merge_table(
             .ctx(format!("merging `{}`", table.name()))?,
         None => new,
     };
-    let mut sort_by = vec!["track_id"];
+    let mut sort_by = vec![cols::tracks::TRACK_ID];
     match table {
-        Table::Segments => sort_by.push("seg"),
-        Table::Sections => sort_by.push("section"),
+        Table::Segments => sort_by.push(cols::segments::SEG),
+        Table::Sections => sort_by.push(cols::sections::SECTION),
         _ => {}
     }
     let mut sorted = combined
         .sort(sort_by, SortMultipleOptions::default().with_maintain_order(true))
         .ctx(format!("sorting `{}`", table.name()))?;
     sorted.rechunk_mut();
-    workdir.write_table(table, &mut sorted)?;
     Ok(sorted)
 }
 
@@ -217,7 +221,7 @@ pub fn tracks_frame(tracks: &[TrackRecord]) -> Result<DataFrame> {
         .iter()
         .map(|t| Series::new("".into(), &t.genres))
         .collect();
-    let mut genres = Series::new("genres".into(), genres);
+    let mut genres = Series::new(cols::tracks::GENRES.into(), genres);
     if tracks.is_empty() {
         genres = genres
             .cast(&DataType::List(Box::new(DataType::String)))
@@ -226,27 +230,27 @@ pub fn tracks_frame(tracks: &[TrackRecord]) -> Result<DataFrame> {
     let get = |f: fn(&TrackRecord) -> Option<f64>| tracks.iter().map(f).collect::<Vec<_>>();
     let geti = |f: fn(&TrackRecord) -> Option<i32>| tracks.iter().map(f).collect::<Vec<_>>();
     DataFrame::new_infer_height(vec![
-        Column::new("track_id".into(), tracks.iter().map(|t| t.track_id.as_str()).collect::<Vec<_>>()),
-        Column::new("title".into(), tracks.iter().map(|t| t.title.as_str()).collect::<Vec<_>>()),
+        Column::new(cols::tracks::TRACK_ID.into(), tracks.iter().map(|t| t.track_id.as_str()).collect::<Vec<_>>()),
+        Column::new(cols::tracks::TITLE.into(), tracks.iter().map(|t| t.title.as_str()).collect::<Vec<_>>()),
         Column::new(
-            "artist_id".into(),
+            cols::tracks::ARTIST_ID.into(),
             tracks.iter().map(|t| ids::artist_id(&t.artist_name)).collect::<Vec<_>>(),
         ),
-        Column::new("artist_name".into(), tracks.iter().map(|t| t.artist_name.as_str()).collect::<Vec<_>>()),
-        Column::new("album".into(), tracks.iter().map(|t| t.album.as_deref()).collect::<Vec<_>>()),
+        Column::new(cols::tracks::ARTIST_NAME.into(), tracks.iter().map(|t| t.artist_name.as_str()).collect::<Vec<_>>()),
+        Column::new(cols::tracks::ALBUM.into(), tracks.iter().map(|t| t.album.as_deref()).collect::<Vec<_>>()),
         genres.into(),
-        Column::new("duration_s".into(), tracks.iter().map(|t| t.duration_s).collect::<Vec<_>>()),
-        Column::new("tempo".into(), get(|t| t.tempo)),
-        Column::new("tempo_confidence".into(), get(|t| t.tempo_confidence)),
-        Column::new("key".into(), geti(|t| t.key)),
-        Column::new("key_confidence".into(), get(|t| t.key_confidence)),
-        Column::new("mode".into(), geti(|t| t.mode)),
-        Column::new("mode_confidence".into(), get(|t| t.mode_confidence)),
-        Column::new("time_signature".into(), geti(|t| t.time_signature)),
-        Column::new("time_signature_confidence".into(), get(|t| t.time_signature_confidence)),
-        Column::new("loudness".into(), get(|t| t.loudness)),
-        Column::new("source".into(), tracks.iter().map(|t| t.source.as_str()).collect::<Vec<_>>()),
-        Column::new("location".into(), tracks.iter().map(|t| t.location.as_str()).collect::<Vec<_>>()),
+        Column::new(cols::tracks::DURATION_S.into(), tracks.iter().map(|t| t.duration_s).collect::<Vec<_>>()),
+        Column::new(cols::sections::TEMPO.into(), get(|t| t.tempo)),
+        Column::new(cols::tracks::TEMPO_CONFIDENCE.into(), get(|t| t.tempo_confidence)),
+        Column::new(cols::sections::KEY.into(), geti(|t| t.key)),
+        Column::new(cols::tracks::KEY_CONFIDENCE.into(), get(|t| t.key_confidence)),
+        Column::new(cols::sections::MODE.into(), geti(|t| t.mode)),
+        Column::new(cols::tracks::MODE_CONFIDENCE.into(), get(|t| t.mode_confidence)),
+        Column::new(cols::sections::TIME_SIGNATURE.into(), geti(|t| t.time_signature)),
+        Column::new(cols::tracks::TIME_SIGNATURE_CONFIDENCE.into(), get(|t| t.time_signature_confidence)),
+        Column::new(cols::sections::LOUDNESS.into(), get(|t| t.loudness)),
+        Column::new(cols::tracks::SOURCE.into(), tracks.iter().map(|t| t.source.as_str()).collect::<Vec<_>>()),
+        Column::new(cols::tracks::LOCATION.into(), tracks.iter().map(|t| t.location.as_str()).collect::<Vec<_>>()),
     ])
     .ctx("building `tracks`")
 }
@@ -281,17 +285,17 @@ pub fn segments_frame(segments: &BTreeMap<String, Vec<SegmentRecord>>) -> Result
         }
     }
     let scalar_names = [
-        "start",
-        "duration",
-        "confidence",
-        "loudness_start",
-        "loudness_max",
-        "loudness_max_time",
-        "loudness_end",
+        cols::segments::START,
+        cols::segments::DURATION,
+        cols::segments::CONFIDENCE,
+        cols::segments::LOUDNESS_START,
+        cols::segments::LOUDNESS_MAX,
+        cols::segments::LOUDNESS_MAX_TIME,
+        cols::segments::LOUDNESS_END,
     ];
     let mut columns = vec![
-        Column::new("track_id".into(), track_id),
-        Column::new("seg".into(), seg),
+        Column::new(cols::segments::TRACK_ID.into(), track_id),
+        Column::new(cols::segments::SEG.into(), seg),
     ];
     columns.extend(
         scalar_names
@@ -317,23 +321,23 @@ pub fn sections_frame(sections: &BTreeMap<String, Vec<SectionRecord>>) -> Result
     let f = |g: fn(&SectionRecord) -> Option<f64>| rows.iter().map(|r| g(r.2)).collect::<Vec<_>>();
     let i = |g: fn(&SectionRecord) -> Option<i32>| rows.iter().map(|r| g(r.2)).collect::<Vec<_>>();
     DataFrame::new_infer_height(vec![
-        Column::new("track_id".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
-        Column::new("section".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
-        Column::new("start".into(), rows.iter().map(|r| r.2.start).collect::<Vec<_>>()),
-        Column::new("duration".into(), rows.iter().map(|r| r.2.duration).collect::<Vec<_>>()),
-        Column::new("confidence".into(), f(|s| s.confidence)),
-        Column::new("loudness".into(), f(|s| s.loudness)),
-        Column::new("tempo".into(), f(|s| s.tempo)),
-        Column::new("key".into(), i(|s| s.key)),
-        Column::new("mode".into(), i(|s| s.mode)),
-        Column::new("time_signature".into(), i(|s| s.time_signature)),
+        Column::new(cols::sections::TRACK_ID.into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+        Column::new(cols::sections::SECTION.into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+        Column::new(cols::sections::START.into(), rows.iter().map(|r| r.2.start).collect::<Vec<_>>()),
+        Column::new(cols::sections::DURATION.into(), rows.iter().map(|r| r.2.duration).collect::<Vec<_>>()),
+        Column::new(cols::sections::CONFIDENCE.into(), f(|s| s.confidence)),
+        Column::new(cols::sections::LOUDNESS.into(), f(|s| s.loudness)),
+        Column::new(cols::sections::TEMPO.into(), f(|s| s.tempo)),
+        Column::new(cols::sections::KEY.into(), i(|s| s.key)),
+        Column::new(cols::sections::MODE.into(), i(|s| s.mode)),
+        Column::new(cols::sections::TIME_SIGNATURE.into(), i(|s| s.time_signature)),
     ])
     .ctx("building `sections`")
 }
 
 pub fn audio_features_frame(records: &[AudioFeatureRecord]) -> Result<DataFrame> {
     let mut columns = vec![Column::new(
-        "track_id".into(),
+        cols::audio_features::TRACK_ID.into(),
         records.iter().map(|r| r.track_id.as_str()).collect::<Vec<_>>(),
     )];
     columns.extend(AUDIO_FEATURE_COLUMNS.iter().enumerate().map(|(i, name)| {
@@ -348,9 +352,9 @@ pub fn artists_frame(
     tracks: &DataFrame,
     known_genres: &BTreeMap<String, Vec<String>>,
 ) -> Result<DataFrame> {
-    let ids = tracks.column("artist_id").ctx("tracks")?.str().ctx("tracks.artist_id")?;
-    let names = tracks.column("artist_name").ctx("tracks")?.str().ctx("tracks.artist_name")?;
-    let genres = tracks.column("genres").ctx("tracks")?.list().ctx("tracks.genres")?;
+    let ids = tracks.column(cols::tracks::ARTIST_ID).ctx("tracks")?.str().ctx("tracks.artist_id")?;
+    let names = tracks.column(cols::tracks::ARTIST_NAME).ctx("tracks")?.str().ctx("tracks.artist_name")?;
+    let genres = tracks.column(cols::tracks::GENRES).ctx("tracks")?.list().ctx("tracks.genres")?;
     let mut artists: BTreeMap<&str, (&str, BTreeSet<String>)> = BTreeMap::new();
     for (row, (id, name)) in ids.iter().zip(names.iter()).enumerate() {
         let (Some(id), Some(name)) = (id, name) else { continue };
@@ -372,12 +376,12 @@ pub fn artists_frame(
         };
         genre_col.push(Series::new("".into(), genres));
     }
-    let genres = Series::new("genres".into(), genre_col)
+    let genres = Series::new(cols::tracks::GENRES.into(), genre_col)
         .cast(&DataType::List(Box::new(DataType::String)))
         .ctx("typing artist genres")?;
     DataFrame::new_infer_height(vec![
-        Column::new("artist_id".into(), id_col),
-        Column::new("artist_name".into(), name_col),
+        Column::new(cols::tracks::ARTIST_ID.into(), id_col),
+        Column::new(cols::tracks::ARTIST_NAME.into(), name_col),
         genres.into(),
     ])
     .ctx("building `artists`")

@@ -217,3 +217,33 @@ fn wrong_credentials_fail_every_track_without_leaking_them() {
     assert!(errors.iter().any(|(_, e)| e.contains("refused the client credentials")), "{errors:#?}");
     assert!(errors.iter().all(|(_, e)| !e.contains("wrong-secret-77")));
 }
+
+/// The Spotify seeds of the fuzz campaign (`crates/timbral-fuzz/seeds/spotify`) are the raw
+/// cache this server's bodies produce for two valid tracks. `TIMBRAL_WRITE_FUZZ_SEEDS=1`
+/// rewrites them after a change to the server or its catalogue.
+#[test]
+fn the_fuzz_seeds_are_the_bodies_this_server_serves() {
+    let server = Server::start(Failures::default());
+    let dir = tempfile::tempdir().unwrap();
+    let wd = Workdir::new(dir.path());
+    run(&wd, &server, &VALID[..2], 1);
+    let cache = dir.path().join("data/raw/spotify");
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../timbral-fuzz/seeds/spotify");
+    let write = std::env::var_os("TIMBRAL_WRITE_FUZZ_SEEDS").is_some();
+    let mut compared = 0;
+    for kind in ["tracks", "artists", "audio-features", "audio-analysis"] {
+        for entry in std::fs::read_dir(cache.join(kind)).unwrap() {
+            let path = entry.unwrap().path();
+            let seed = seeds.join(kind).join(path.file_name().unwrap());
+            let body = std::fs::read(&path).unwrap();
+            if write {
+                std::fs::create_dir_all(seed.parent().unwrap()).unwrap();
+                std::fs::write(&seed, &body).unwrap();
+            }
+            let committed = std::fs::read(&seed).unwrap_or_else(|e| panic!("{}: {e}", seed.display()));
+            assert_eq!(committed, body, "{} differs from what the server serves", seed.display());
+            compared += 1;
+        }
+    }
+    assert!(compared >= 8, "{compared} cached bodies");
+}

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use timbral_core::Table;
+use timbral_core::contract::umap_nd_columns_in;
+use timbral_core::{Table, cols};
 
 use crate::inputs::{f64s, i64s, str_lists, strs, Inputs};
 
@@ -48,7 +49,15 @@ impl Interner {
     }
 }
 
-const TRACK_COLUMNS: [&str; 7] = ["track_id", "title", "artist_id", "artist_name", "genres", "duration_s", "source"];
+const TRACK_COLUMNS: [&str; 7] = [
+            cols::tracks::TRACK_ID,
+            cols::tracks::TITLE,
+            cols::tracks::ARTIST_ID,
+            cols::tracks::ARTIST_NAME,
+            cols::tracks::GENRES,
+            cols::tracks::DURATION_S,
+            cols::tracks::SOURCE,
+        ];
 
 impl Catalogue {
     /// Reads `tracks` (and `artists` for names); the error says why the songs are unknown.
@@ -57,13 +66,13 @@ impl Catalogue {
         let t = Table::Tracks;
         let mut strings = Interner::default();
         let mut read = || -> timbral_core::Result<Vec<Track>> {
-            let ids = strs(&frame, t, "track_id")?;
-            let titles = strs(&frame, t, "title")?;
-            let artist_ids = strs(&frame, t, "artist_id")?;
-            let artists = strs(&frame, t, "artist_name")?;
-            let genres = str_lists(&frame, t, "genres")?;
-            let durations = f64s(&frame, t, "duration_s")?;
-            let sources = strs(&frame, t, "source")?;
+            let ids = strs(&frame, t, cols::clusters::TRACK_ID)?;
+            let titles = strs(&frame, t, cols::tracks::TITLE)?;
+            let artist_ids = strs(&frame, t, cols::artists::ARTIST_ID)?;
+            let artists = strs(&frame, t, cols::artists::ARTIST_NAME)?;
+            let genres = str_lists(&frame, t, cols::artists::GENRES)?;
+            let durations = f64s(&frame, t, cols::tracks::DURATION_S)?;
+            let sources = strs(&frame, t, cols::tracks::SOURCE)?;
             Ok(ids
                 .into_iter()
                 .zip(titles)
@@ -84,10 +93,10 @@ impl Catalogue {
         drop(frame);
         tracks.sort_by(|a, b| a.id.cmp(&b.id));
         let mut artist_names: HashMap<Arc<str>, Arc<str>> = HashMap::new();
-        if let Ok(artists) = inputs.columns(Table::Artists, &["artist_id", "artist_name"])
+        if let Ok(artists) = inputs.columns(Table::Artists, &[cols::artists::ARTIST_ID, cols::artists::ARTIST_NAME])
             && let (Ok(ids), Ok(names)) = (
-                strs(&artists, Table::Artists, "artist_id"),
-                strs(&artists, Table::Artists, "artist_name"),
+                strs(&artists, Table::Artists, cols::artists::ARTIST_ID),
+                strs(&artists, Table::Artists, cols::artists::ARTIST_NAME),
             ) {
                 for (id, name) in ids.into_iter().zip(names) {
                     if let (Some(id), Some(name)) = (id, name) {
@@ -146,28 +155,21 @@ impl Embedding {
     pub fn load(inputs: &Inputs) -> Result<Embedding, String> {
         let t = Table::Embedding;
         let schema = inputs.schema(t)?;
-        let mut nd_columns: Vec<(usize, String)> = schema
-            .iter_names()
-            .filter_map(|name| {
-                let n = name.strip_prefix("umap_")?.parse::<usize>().ok()?;
-                Some((n, name.to_string()))
-            })
-            .collect();
-        nd_columns.sort();
-        let mut wanted = vec!["track_id", "umap_x", "umap_y"];
-        wanted.extend(nd_columns.iter().map(|(_, n)| n.as_str()));
+        let nd_columns = umap_nd_columns_in(schema.iter_names().map(|n| n.as_str()));
+        let mut wanted = vec![cols::embedding::TRACK_ID, cols::embedding::UMAP_X, cols::embedding::UMAP_Y];
+        wanted.extend(nd_columns.iter().map(String::as_str));
         let frame = inputs.columns(t, &wanted)?;
-        let ids = strs(&frame, t, "track_id").map_err(|e| e.to_string())?;
-        let x = f64s(&frame, t, "umap_x").map_err(|e| e.to_string())?;
-        let y = f64s(&frame, t, "umap_y").map_err(|e| e.to_string())?;
+        let ids = strs(&frame, t, cols::embedding::TRACK_ID).map_err(|e| e.to_string())?;
+        let x = f64s(&frame, t, cols::embedding::UMAP_X).map_err(|e| e.to_string())?;
+        let y = f64s(&frame, t, cols::embedding::UMAP_Y).map_err(|e| e.to_string())?;
         let nd_values = nd_columns
             .iter()
-            .map(|(_, name)| f64s(&frame, t, name))
+            .map(|name| f64s(&frame, t, name))
             .collect::<timbral_core::Result<Vec<_>>>()
             .map_err(|e| e.to_string())?;
         drop(frame);
         let mut out = Embedding {
-            nd_columns: nd_columns.into_iter().map(|(_, n)| n).collect(),
+            nd_columns,
             ..Embedding::default()
         };
         for (i, id) in ids.into_iter().enumerate() {
@@ -205,18 +207,18 @@ impl Embedding {
 
 /// Labels of one clustering (`kmeans`, `dbscan` or `hdbscan`) by song; -1 is noise.
 pub fn cluster_labels(inputs: &Inputs, method: &str) -> Result<HashMap<String, i64>, String> {
-    let frame = inputs.columns(Table::Clusters, &["track_id", method])?;
+    let frame = inputs.columns(Table::Clusters, &[cols::clusters::TRACK_ID, method])?;
     labels_by_song(&frame, method)
 }
 
 /// Labels of one clustering for the given songs only.
 pub fn cluster_labels_of(inputs: &Inputs, method: &str, track_ids: &[&str]) -> Result<HashMap<String, i64>, String> {
-    let frame = inputs.rows_where_in(Table::Clusters, "track_id", track_ids, &["track_id", method])?;
+    let frame = inputs.rows_where_in(Table::Clusters, cols::clusters::TRACK_ID, track_ids, &[cols::clusters::TRACK_ID, method])?;
     labels_by_song(&frame, method)
 }
 
 fn labels_by_song(frame: &polars::prelude::DataFrame, method: &str) -> Result<HashMap<String, i64>, String> {
-    let ids = strs(frame, Table::Clusters, "track_id").map_err(|e| e.to_string())?;
+    let ids = strs(frame, Table::Clusters, cols::clusters::TRACK_ID).map_err(|e| e.to_string())?;
     let labels = i64s(frame, Table::Clusters, method).map_err(|e| e.to_string())?;
     Ok(ids
         .into_iter()

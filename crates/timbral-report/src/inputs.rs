@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use polars::prelude::*;
-use timbral_core::{Error, Result, Table, Workdir};
+use timbral_core::{Error, Result, Table, Workdir, cols};
 
 /// The command that writes `table`, for "run X first" hints.
 pub fn producer(table: Table) -> &'static str {
@@ -125,8 +125,8 @@ impl Inputs {
 
     /// One aggregate of `table` as a number (`None` when null, e.g. the mean of no rows).
     pub fn scalar(&self, table: Table, aggregate: Expr) -> std::result::Result<Option<f64>, String> {
-        let frame = self.query(table, |lazy| lazy.select([aggregate.alias("value")]))?;
-        let value = f64s(&frame, table, "value").map_err(|e| e.to_string())?;
+        let frame = self.query(table, |lazy| lazy.select([aggregate.alias(cols::cluster_quality::VALUE)]))?;
+        let value = f64s(&frame, table, cols::cluster_quality::VALUE).map_err(|e| e.to_string())?;
         Ok(value.first().copied().flatten())
     }
 
@@ -141,16 +141,16 @@ impl Inputs {
         let from_features = self.schema(Table::Features).is_ok_and(|schema| schema.contains("segment_count"));
         let (table, counts) = if from_features {
             let counts = self.query(Table::Features, |lazy| {
-                lazy.select([col("track_id"), col("segment_count").alias("n")])
+                lazy.select([col(cols::features::TRACK_ID), col("segment_count").alias("n")])
             })?;
             (Table::Features, counts)
         } else {
             let counts = self.query(Table::Segments, |lazy| {
-                lazy.group_by([col("track_id")]).agg([len().alias("n")])
+                lazy.group_by([col(cols::features::TRACK_ID)]).agg([len().alias("n")])
             })?;
             (Table::Segments, counts)
         };
-        let ids = strs(&counts, table, "track_id").map_err(|e| e.to_string())?;
+        let ids = strs(&counts, table, cols::features::TRACK_ID).map_err(|e| e.to_string())?;
         let n = f64s(&counts, table, "n").map_err(|e| e.to_string())?;
         Ok(ids
             .into_iter()
@@ -161,7 +161,7 @@ impl Inputs {
 
     /// Selected columns of the features table (read lazily: it has 90+ columns).
     pub fn feature_columns(&self, names: &[&str]) -> std::result::Result<DataFrame, String> {
-        let mut wanted = vec!["track_id"];
+        let mut wanted = vec![cols::features::TRACK_ID];
         wanted.extend_from_slice(names);
         self.columns(Table::Features, &wanted)
             .map_err(|e| format!("reading columns {names:?} of table `features`: {e}"))
@@ -175,14 +175,21 @@ fn read(workdir: &Workdir, table: Table) -> std::result::Result<DataFrame, Strin
 }
 
 fn unavailable(workdir: &Workdir, table: Table, err: Error) -> String {
-    match err {
-        Error::MissingTable { .. } => format!(
+    // Tables that need clusters are absent when the last `timbral run` skipped clustering.
+    let needs_clusters = matches!(producer(table), "timbral cluster" | "timbral similarity" | "timbral eval");
+    let manifest = timbral_core::manifest::Manifest::load(workdir);
+    let skipped = manifest.stages.get("cluster").and_then(|r| r.skipped_because()).filter(|_| needs_clusters);
+    match (err, skipped) {
+        (Error::MissingTable { .. }, Some(why)) => {
+            format!("table `{}` was not written: the last run skipped clustering ({why})", table.name())
+        }
+        (Error::MissingTable { .. }, None) => format!(
             "table `{}` is missing ({}); `{}` writes it",
             table.name(),
             workdir.table_path(table).display(),
             producer(table)
         ),
-        other => format!("table `{}` could not be read: {other}", table.name()),
+        (other, _) => format!("table `{}` could not be read: {other}", table.name()),
     }
 }
 

@@ -20,7 +20,7 @@ use timbral_core::Table;
 use timbral_similarity::artist_similarity::ArtistSpace;
 use timbral_similarity::groups::ArtistGroups;
 use timbral_similarity::recommendations::{recommend, Filters};
-use timbral_similarity::{Catalogue, SimilarityParams, Space};
+use timbral_similarity::{Catalogue, ParamGuard, SimilarityParams, Space};
 
 const RECALL_QUERIES: usize = 1_000;
 const ARTIST_SAMPLE: usize = 200;
@@ -35,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let workdir = timbral_core::Workdir::new(dir.path());
     let space = if dims > 16 { Space::Features } else { Space::Umap };
-    let params = SimilarityParams::builder().space(space).knn(knn).build()?;
+    let params = SimilarityParams::builder().space(space).knn(knn).check()?;
     timbral_core::progress::set_quiet(true);
 
     let summary = timbral_similarity::run_on(&workdir, &catalogue, &params)?;

@@ -28,6 +28,7 @@ use timbral_core::error::PolarsContext;
 use timbral_core::Result;
 
 use timbral_core::neighbors::{all_nearest, nearest_filtered, nearest_to, KnnMethod};
+use timbral_core::cols;
 
 use crate::distance::{mean_between, Moments};
 use crate::groups::ArtistGroups;
@@ -334,15 +335,15 @@ pub fn table(groups: &ArtistGroups, all: &[ArtistNeighbours], space: &str) -> Re
     }
     let rows = artist_id.len();
     df!(
-        "artist_id" => artist_id,
-        "artist_name" => artist_name,
-        "other_artist_id" => other_id,
-        "other_artist_name" => other_name,
-        "relation" => relation,
-        "rank" => rank,
-        "distance" => distance,
-        "pairs" => pairs,
-        "space" => vec![space; rows],
+        cols::artist_similarity::ARTIST_ID => artist_id,
+        cols::artist_similarity::ARTIST_NAME => artist_name,
+        cols::artist_similarity::OTHER_ARTIST_ID => other_id,
+        cols::artist_similarity::OTHER_ARTIST_NAME => other_name,
+        cols::artist_similarity::RELATION => relation,
+        cols::artist_similarity::RANK => rank,
+        cols::artist_similarity::DISTANCE => distance,
+        cols::artist_similarity::PAIRS => pairs,
+        cols::artist_similarity::SPACE => vec![space; rows],
     )
     .ctx("building artist_similarity")
 }

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 
 use ndarray::Array2;
 use polars::prelude::*;
-use timbral_core::contract::seed_feature_names;
+use timbral_core::contract::{seed_feature_names, umap_nd_columns_in};
 use timbral_core::error::PolarsContext;
+use timbral_core::scaler::Scaler;
 use timbral_core::matrix::{strings, to_matrix};
-use timbral_core::{Error, Result, Table, Workdir};
+use timbral_core::{Error, Result, Table, Workdir, cols};
 
 use crate::hyperparams::{Labels, Space};
 
@@ -30,7 +31,7 @@ pub struct Catalogue {
 }
 
 /// Song metadata from `tracks`, keyed by track id.
-struct TrackMeta {
+pub(crate) struct TrackMeta {
     title: String,
     artist_id: String,
     artist_name: String,
@@ -43,8 +44,8 @@ impl Catalogue {
         let tracks = read_tracks(workdir)?;
         let embedding = workdir.read_table(Table::Embedding)?;
         let (ids, points) = read_space(workdir, space, Some(&embedding))?;
-        let map_ids = strings(&embedding, "embedding", "track_id")?;
-        let map = to_matrix(&embedding, "embedding", &["umap_x".into(), "umap_y".into()])?;
+        let map_ids = strings(&embedding, "embedding", cols::embedding::TRACK_ID)?;
+        let map = to_matrix(&embedding, "embedding", &[cols::embedding::UMAP_X.into(), cols::embedding::UMAP_Y.into()])?;
         let clusters = match workdir.read_table_if_exists(Table::Clusters)? {
             Some(frame) => Some(read_labels(&frame, labels)?),
             None => None,
@@ -55,7 +56,7 @@ impl Catalogue {
     /// Joins the parts on track id, in track-id order. Every song of the space must have a
     /// row in `tracks` and `embedding` (and `clusters` when given): they come from the same
     /// pipeline, so a gap means a stale table, which is reported rather than skipped.
-    fn align(
+    pub(crate) fn align(
         tracks: HashMap<String, TrackMeta>,
         ids: Vec<String>,
         points: Array2<f64>,
@@ -127,26 +128,12 @@ impl Catalogue {
             clusters.as_ref().map_or(n, Vec::len),
         ];
         if lengths.iter().any(|&l| l != n) || map.ncols() != 2 {
-            return Err(Error::Other(format!(
+            return Err(Error::Internal(format!(
                 "catalogue parts disagree: {n} track ids, part lengths {lengths:?}, map width {}",
                 map.ncols()
             )));
         }
-        let tracks = track_ids
-            .iter()
-            .zip(titles)
-            .zip(artist_ids.into_iter().zip(artist_names))
-            .zip(genres)
-            .map(|(((id, title), (artist_id, artist_name)), genres)| {
-                let meta = TrackMeta {
-                    title,
-                    artist_id,
-                    artist_name,
-                    genres,
-                };
-                (id.clone(), meta)
-            })
-            .collect();
+        let tracks = track_map(track_ids.clone(), titles, artist_ids, artist_names, genres);
         let clusters = clusters.map(|labels| (track_ids.clone(), labels));
         Catalogue::align(tracks, track_ids.clone(), points, (track_ids, map), clusters)
     }
@@ -186,92 +173,63 @@ pub fn read_space(
                 }
             };
             let columns = umap_columns(frame)?;
-            let ids = strings(frame, "embedding", "track_id")?;
+            let ids = strings(frame, "embedding", cols::embedding::TRACK_ID)?;
             Ok((ids, to_matrix(frame, "embedding", &columns)?))
         }
         Space::Features => {
             let features = workdir.read_table(Table::Features)?;
-            let scaler = workdir.read_table(Table::Scaler)?;
-            let ids = strings(&features, "features", "track_id")?;
+            let ids = strings(&features, "features", cols::features::TRACK_ID)?;
             let names = seed_feature_names();
-            let mut matrix = to_matrix(&features, "features", &names)?;
-            standardise(&mut matrix, &names, &scaler)?;
-            Ok((ids, matrix))
+            let matrix = to_matrix(&features, "features", &names)?;
+            Ok((ids, Scaler::read(workdir)?.transform_named(matrix.view(), &names)?))
         }
     }
 }
 
 /// `umap_1..umap_n` in numeric order; `umap_x`/`umap_y` are the 2-D map, not part of it.
 pub fn umap_columns(embedding: &DataFrame) -> Result<Vec<String>> {
-    let mut numbered: Vec<(u32, String)> = embedding
-        .get_column_names()
-        .into_iter()
-        .filter_map(|name| {
-            let n = name.strip_prefix("umap_")?.parse::<u32>().ok()?;
-            Some((n, name.to_string()))
-        })
-        .collect();
+    let numbered = umap_nd_columns_in(embedding.get_column_names().into_iter().map(|n| n.as_str()));
     if numbered.is_empty() {
         return Err(Error::MissingColumn {
             table: "embedding".into(),
             column: "umap_1 (the n-D UMAP; rerun `timbral cluster`)".into(),
         });
     }
-    numbered.sort();
-    Ok(numbered.into_iter().map(|(_, name)| name).collect())
+    Ok(numbered)
 }
 
-/// Applies the stored z-score. A zero or non-finite std (a constant feature) divides by 1:
-/// the centred column is then all zeros and adds nothing to distances.
-fn standardise(matrix: &mut Array2<f64>, names: &[String], scaler: &DataFrame) -> Result<()> {
-    let features = strings(scaler, "scaler", "feature")?;
-    let stats = to_matrix(scaler, "scaler", &["mean".into(), "std".into()])?;
-    let row: HashMap<&str, usize> = features
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.as_str(), i))
-        .collect();
-    for (j, name) in names.iter().enumerate() {
-        let &r = row.get(name.as_str()).ok_or_else(|| Error::InvalidValue {
-            table: "scaler".into(),
-            column: "feature".into(),
-            why: format!("no row for feature `{name}`"),
-        })?;
-        let (mean, std) = (stats[[r, 0]], stats[[r, 1]]);
-        let scale = if std.is_finite() && std > 0.0 { std } else { 1.0 };
-        matrix.column_mut(j).mapv_inplace(|v| (v - mean) / scale);
-    }
-    Ok(())
-}
-
-fn read_tracks(workdir: &Workdir) -> Result<HashMap<String, TrackMeta>> {
+pub(crate) fn read_tracks(workdir: &Workdir) -> Result<HashMap<String, TrackMeta>> {
     let frame = workdir.read_table(Table::Tracks)?;
-    let ids = strings(&frame, "tracks", "track_id")?;
-    let titles = strings(&frame, "tracks", "title")?;
-    let artist_ids = strings(&frame, "tracks", "artist_id")?;
-    let artist_names = strings(&frame, "tracks", "artist_name")?;
+    let ids = strings(&frame, "tracks", cols::tracks::TRACK_ID)?;
+    let titles = strings(&frame, "tracks", cols::tracks::TITLE)?;
+    let artist_ids = strings(&frame, "tracks", cols::tracks::ARTIST_ID)?;
+    let artist_names = strings(&frame, "tracks", cols::tracks::ARTIST_NAME)?;
     let genres = genre_lists(&frame)?;
-    Ok(ids
-        .into_iter()
+    Ok(track_map(ids, titles, artist_ids, artist_names, genres))
+}
+
+/// Each song's metadata by track id, from aligned columns.
+fn track_map(
+    ids: Vec<String>,
+    titles: Vec<String>,
+    artist_ids: Vec<String>,
+    artist_names: Vec<String>,
+    genres: Vec<Vec<String>>,
+) -> HashMap<String, TrackMeta> {
+    ids.into_iter()
         .zip(titles)
         .zip(artist_ids.into_iter().zip(artist_names))
         .zip(genres)
         .map(|(((id, title), (artist_id, artist_name)), genres)| {
-            let meta = TrackMeta {
-                title,
-                artist_id,
-                artist_name,
-                genres,
-            };
-            (id, meta)
+            (id, TrackMeta { title, artist_id, artist_name, genres })
         })
-        .collect())
+        .collect()
 }
 
 /// The `genres` list column; null items are dropped, duplicates within a song removed.
 fn genre_lists(frame: &DataFrame) -> Result<Vec<Vec<String>>> {
     let lists = frame
-        .column("genres")
+        .column(cols::tracks::GENRES)
         .ctx("table `tracks`")?
         .list()
         .ctx("table `tracks` column `genres`")?;
@@ -291,7 +249,7 @@ fn genre_lists(frame: &DataFrame) -> Result<Vec<Vec<String>>> {
 }
 
 fn read_labels(frame: &DataFrame, labels: Labels) -> Result<(Vec<String>, Vec<i32>)> {
-    let ids = strings(frame, "clusters", "track_id")?;
+    let ids = strings(frame, Table::Clusters.name(), cols::clusters::TRACK_ID)?;
     let column = labels.column();
     let values = frame
         .column(column)
@@ -319,7 +277,7 @@ fn index_of(ids: &[String]) -> HashMap<&str, usize> {
 fn missing(track_id: &str, table: &str) -> Error {
     Error::InvalidValue {
         table: table.into(),
-        column: "track_id".into(),
+        column: cols::embedding::TRACK_ID.into(),
         why: format!("no row for track `{track_id}`; rerun the stage that writes `{table}`"),
     }
 }

@@ -18,6 +18,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use timbral_core::error::PolarsContext;
 use timbral_core::Result;
+use timbral_core::cols;
 
 use crate::distance::{mean_pairwise, GROUP_PAIRS};
 
@@ -118,15 +119,15 @@ pub fn table(groups: &ArtistGroups, rows: &[Cohesion], library_mean: f64) -> Res
             .then_with(|| groups.ids[x.artist].cmp(&groups.ids[y.artist]))
     });
     df!(
-        "artist_id" => rows.iter().map(|r| groups.ids[r.artist].as_str()).collect::<Vec<_>>(),
-        "artist_name" => rows.iter().map(|r| groups.names[r.artist].as_str()).collect::<Vec<_>>(),
-        "songs" => rows.iter().map(|r| r.songs as u32).collect::<Vec<_>>(),
-        "mean_distance" => rows.iter().map(|r| r.mean_distance).collect::<Vec<_>>(),
-        "library_mean" => vec![library_mean; rows.len()],
-        "ratio" => rows.iter().map(|r| r.ratio).collect::<Vec<_>>(),
-        "percentile" => rows.iter().map(|r| r.percentile).collect::<Vec<_>>(),
-        "p_value" => rows.iter().map(|r| r.p_value).collect::<Vec<_>>(),
-        "cohesion_rank" => (1..=rows.len() as u32).collect::<Vec<_>>(),
+        cols::intra_artist::ARTIST_ID => rows.iter().map(|r| groups.ids[r.artist].as_str()).collect::<Vec<_>>(),
+        cols::intra_artist::ARTIST_NAME => rows.iter().map(|r| groups.names[r.artist].as_str()).collect::<Vec<_>>(),
+        cols::intra_artist::SONGS => rows.iter().map(|r| r.songs as u32).collect::<Vec<_>>(),
+        cols::intra_artist::MEAN_DISTANCE => rows.iter().map(|r| r.mean_distance).collect::<Vec<_>>(),
+        cols::intra_artist::LIBRARY_MEAN => vec![library_mean; rows.len()],
+        cols::intra_artist::RATIO => rows.iter().map(|r| r.ratio).collect::<Vec<_>>(),
+        cols::intra_artist::PERCENTILE => rows.iter().map(|r| r.percentile).collect::<Vec<_>>(),
+        cols::intra_artist::P_VALUE => rows.iter().map(|r| r.p_value).collect::<Vec<_>>(),
+        cols::intra_artist::COHESION_RANK => (1..=rows.len() as u32).collect::<Vec<_>>(),
     )
     .ctx("building intra_artist")
 }

@@ -10,16 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-/// Euclidean distance of two equally long vectors.
-#[inline]
-pub fn euclidean(a: &[f64], b: &[f64]) -> f64 {
-    squared_euclidean(a, b).sqrt()
-}
-
-#[inline]
-pub fn squared_euclidean(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
+pub use timbral_core::neighbors::{euclidean, squared_euclidean};
 
 fn row(points: &Array2<f64>, i: usize) -> &[f64] {
     points

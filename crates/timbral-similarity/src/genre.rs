@@ -8,6 +8,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use timbral_core::error::PolarsContext;
 use timbral_core::Result;
+use timbral_core::cols;
 
 use crate::catalogue::Catalogue;
 use crate::distance::{mean_pairwise, GROUP_PAIRS};
@@ -115,16 +116,16 @@ pub fn density_table(stats: &[GenreStats], library_songs: usize, library_mean: f
             .then_with(|| a.genre.cmp(&b.genre))
     });
     df!(
-        "genre" => order.iter().map(|s| s.genre.as_str()).collect::<Vec<_>>(),
-        "songs" => order.iter().map(|s| s.songs as u32).collect::<Vec<_>>(),
-        "library_share" => order.iter().map(|s| s.songs as f64 / library_songs as f64).collect::<Vec<_>>(),
-        "clusters" => order.iter().map(|s| s.clusters.len() as u32).collect::<Vec<_>>(),
-        "cluster_entropy" => order.iter().map(|s| s.entropy).collect::<Vec<_>>(),
-        "normalised_entropy" => order.iter().map(|s| s.normalised_entropy).collect::<Vec<_>>(),
-        "mean_distance" => order.iter().map(|s| s.mean_distance).collect::<Vec<_>>(),
-        "library_mean" => vec![library_mean; order.len()],
-        "distance_ratio" => order.iter().map(|s| s.distance_ratio).collect::<Vec<_>>(),
-        "concentration_rank" => order.iter().map(|s| s.concentration_rank).collect::<Vec<_>>(),
+        cols::genre_density::GENRE => order.iter().map(|s| s.genre.as_str()).collect::<Vec<_>>(),
+        cols::genre_density::SONGS => order.iter().map(|s| s.songs as u32).collect::<Vec<_>>(),
+        cols::genre_density::LIBRARY_SHARE => order.iter().map(|s| s.songs as f64 / library_songs as f64).collect::<Vec<_>>(),
+        cols::genre_density::CLUSTERS => order.iter().map(|s| s.clusters.len() as u32).collect::<Vec<_>>(),
+        cols::genre_density::CLUSTER_ENTROPY => order.iter().map(|s| s.entropy).collect::<Vec<_>>(),
+        cols::genre_density::NORMALISED_ENTROPY => order.iter().map(|s| s.normalised_entropy).collect::<Vec<_>>(),
+        cols::genre_density::MEAN_DISTANCE => order.iter().map(|s| s.mean_distance).collect::<Vec<_>>(),
+        cols::genre_density::LIBRARY_MEAN => vec![library_mean; order.len()],
+        cols::genre_density::DISTANCE_RATIO => order.iter().map(|s| s.distance_ratio).collect::<Vec<_>>(),
+        cols::genre_density::CONCENTRATION_RANK => order.iter().map(|s| s.concentration_rank).collect::<Vec<_>>(),
     )
     .ctx("building genre_density")
 }
@@ -143,7 +144,7 @@ pub fn clusters_table(stats: &[GenreStats]) -> Result<DataFrame> {
             share.push(count as f64 / s.songs as f64);
         }
     }
-    df!("genre" => genre, "cluster" => cluster, "songs" => songs, "share" => share)
+    df!(cols::genre_clusters::GENRE => genre, cols::genre_clusters::CLUSTER => cluster, cols::genre_clusters::SONGS => songs, cols::genre_clusters::SHARE => share)
         .ctx("building genre_clusters")
 }
 
@@ -241,7 +242,7 @@ pub fn grid_table(catalogue: &Catalogue, stats: &[GenreStats], size: usize, top:
             density.push(*value);
         }
     }
-    df!("genre" => genre, "ix" => ix, "iy" => iy, "x" => x, "y" => y, "density" => density)
+    df!(cols::genre_grid::GENRE => genre, cols::genre_grid::IX => ix, cols::genre_grid::IY => iy, cols::genre_grid::X => x, cols::genre_grid::Y => y, cols::genre_grid::DENSITY => density)
         .ctx("building genre_grid")
 }
 

@@ -3,8 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use linfa::ParamGuard;
 use timbral_core::neighbors::KnnMethod;
-use timbral_core::{Error, Result};
+use timbral_core::{Error, Result, cols, timbral_ensure};
 
 /// The space in which distances between songs are measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,9 +60,9 @@ pub enum Labels {
 impl Labels {
     pub fn column(self) -> &'static str {
         match self {
-            Labels::Kmeans => "kmeans",
-            Labels::Dbscan => "dbscan",
-            Labels::Hdbscan => "hdbscan",
+            Labels::Kmeans => cols::clusters::KMEANS,
+            Labels::Dbscan => cols::clusters::DBSCAN,
+            Labels::Hdbscan => cols::clusters::HDBSCAN,
         }
     }
 }
@@ -71,9 +72,9 @@ impl FromStr for Labels {
 
     fn from_str(s: &str) -> Result<Self> {
         match s {
-            "kmeans" => Ok(Labels::Kmeans),
-            "dbscan" => Ok(Labels::Dbscan),
-            "hdbscan" => Ok(Labels::Hdbscan),
+            cols::clusters::KMEANS => Ok(Labels::Kmeans),
+            cols::clusters::DBSCAN => Ok(Labels::Dbscan),
+            cols::clusters::HDBSCAN => Ok(Labels::Hdbscan),
             other => Err(Error::InvalidParameter {
                 name: "labels",
                 why: format!("`{other}` is not one of kmeans, dbscan, hdbscan"),
@@ -100,6 +101,10 @@ pub struct SimilarityParams {
 impl SimilarityParams {
     pub fn builder() -> SimilarityParamsBuilder {
         SimilarityParamsBuilder::default()
+    }
+    /// The defaults, for the command line's help.
+    pub fn defaults() -> SimilarityParams {
+        SimilarityParamsBuilder::default().params
     }
     /// Space of the distances.
     pub fn space(&self) -> Space {
@@ -142,7 +147,7 @@ impl SimilarityParams {
     }
 }
 
-/// Builder of [`SimilarityParams`]; [`SimilarityParamsBuilder::build`] validates.
+/// Builder of [`SimilarityParams`]; [`ParamGuard::check`] validates.
 #[derive(Debug, Clone)]
 pub struct SimilarityParamsBuilder {
     params: SimilarityParams,
@@ -208,35 +213,41 @@ impl SimilarityParamsBuilder {
         self.params.seed = seed;
         self
     }
+}
 
-    pub fn build(self) -> Result<SimilarityParams> {
-        let p = self.params;
-        let positive = [
+/// Fails on the first parameter that is 0.
+fn at_least_one(values: &[(&'static str, usize)]) -> Result<()> {
+    for &(name, value) in values {
+        timbral_ensure!(value >= 1, InvalidParameter { name, why: "must be at least 1".into() });
+    }
+    Ok(())
+}
+
+impl ParamGuard for SimilarityParamsBuilder {
+    type Checked = SimilarityParams;
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<&SimilarityParams> {
+        let p = &self.params;
+        at_least_one(&[
             ("neighbors", p.neighbors),
             ("top_artists", p.top_artists),
             ("permutations", p.permutations),
-        ];
-        for (name, value) in positive {
-            if value == 0 {
-                return Err(Error::InvalidParameter {
-                    name,
-                    why: "must be at least 1".into(),
-                });
-            }
-        }
-        if p.min_genre_songs < 2 {
-            return Err(Error::InvalidParameter {
-                name: "min_genre_songs",
-                why: "a mean pairwise distance needs at least 2 songs".into(),
-            });
-        }
-        if p.grid_size < 2 {
-            return Err(Error::InvalidParameter {
-                name: "grid_size",
-                why: format!("{} cells per side; need at least 2", p.grid_size),
-            });
-        }
+        ])?;
+        timbral_ensure!(p.min_genre_songs >= 2, InvalidParameter {
+            name: "min_genre_songs",
+            why: "a mean pairwise distance needs at least 2 songs".into(),
+        });
+        timbral_ensure!(p.grid_size >= 2, InvalidParameter {
+            name: "grid_size",
+            why: format!("{} cells per side; need at least 2", p.grid_size),
+        });
         Ok(p)
+    }
+
+    fn check(self) -> Result<SimilarityParams> {
+        self.check_ref()?;
+        Ok(self.params)
     }
 }
 
@@ -255,6 +266,10 @@ pub struct EvalParams {
 impl EvalParams {
     pub fn builder() -> EvalParamsBuilder {
         EvalParamsBuilder::default()
+    }
+    /// The defaults, for the command line's help.
+    pub fn defaults() -> EvalParams {
+        EvalParamsBuilder::default().params
     }
     /// Space of the neighbour searches behind the precision metrics.
     pub fn space(&self) -> Space {
@@ -285,7 +300,7 @@ impl EvalParams {
     }
 }
 
-/// Builder of [`EvalParams`]; [`EvalParamsBuilder::build`] validates.
+/// Builder of [`EvalParams`]; [`ParamGuard::check`] validates.
 #[derive(Debug, Clone)]
 pub struct EvalParamsBuilder {
     params: EvalParams,
@@ -336,23 +351,26 @@ impl EvalParamsBuilder {
         self.params.seed = seed;
         self
     }
+}
 
-    pub fn build(self) -> Result<EvalParams> {
-        let p = self.params;
-        for (name, value) in [
+impl ParamGuard for EvalParamsBuilder {
+    type Checked = EvalParams;
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<&EvalParams> {
+        let p = &self.params;
+        at_least_one(&[
             ("k", p.k),
             ("shuffles", p.shuffles),
             ("trust_k", p.trust_k),
             ("trust_queries", p.trust_queries),
-        ] {
-            if value == 0 {
-                return Err(Error::InvalidParameter {
-                    name,
-                    why: "must be at least 1".into(),
-                });
-            }
-        }
+        ])?;
         Ok(p)
+    }
+
+    fn check(self) -> Result<EvalParams> {
+        self.check_ref()?;
+        Ok(self.params)
     }
 }
 
@@ -362,11 +380,11 @@ mod tests {
 
     #[test]
     fn builder_rejects_zero_neighbours_and_tiny_grids() {
-        let err = SimilarityParams::builder().neighbors(0).build().unwrap_err();
+        let err = SimilarityParams::builder().neighbors(0).check().unwrap_err();
         assert!(err.to_string().contains("neighbors"), "{err}");
-        let err = SimilarityParams::builder().grid_size(1).build().unwrap_err();
+        let err = SimilarityParams::builder().grid_size(1).check().unwrap_err();
         assert!(err.to_string().contains("grid_size"), "{err}");
-        assert!(SimilarityParams::builder().build().is_ok());
+        assert!(SimilarityParams::builder().check().is_ok());
     }
 
     #[test]

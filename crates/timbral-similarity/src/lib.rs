@@ -17,15 +17,19 @@ pub mod hyperparams;
 pub use timbral_core::neighbors;
 pub mod query;
 pub mod recommendations;
+pub mod unclustered;
 #[cfg(test)]
 mod test_data;
 
 use std::time::Instant;
 
+use timbral_core::progress::Stopwatch;
 use timbral_core::{Error, Result, Table, Workdir};
 
 pub use catalogue::Catalogue;
 pub use hyperparams::{Labels, SimilarityParams, SimilarityParamsBuilder, Space};
+pub use linfa::ParamGuard;
+pub use unclustered::run_unclustered;
 
 /// The tables [`run`] writes, in order.
 pub const SIMILARITY_TABLES: [Table; 6] = [
@@ -74,13 +78,14 @@ pub fn run(workdir: &Workdir, params: &SimilarityParams) -> Result<Summary> {
 /// [`run`] on an already loaded catalogue.
 pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParams) -> Result<Summary> {
     let start = Instant::now();
-    let mut steps = Steps::new();
+    let mut steps = Stopwatch::new();
     let space = params.space().name();
     let seed = params.seed();
-    let library = distance::library_mean_pairwise(&catalogue.points, seed).ok_or_else(|| Error::EmptyTable {
-        table: "embedding".into(),
-        why: format!("{} song(s); similarity needs at least 2", catalogue.len()),
-    })?;
+    let table = match params.space() {
+        Space::Umap => "embedding",
+        Space::Features => "features",
+    };
+    let library = library_mean(catalogue, table, seed)?;
     let library_mean = library.mean;
     tracing::info!(
         songs = catalogue.len(),
@@ -91,7 +96,7 @@ pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParam
         pairs = library.pairs,
         "similarity"
     );
-    steps.done("library mean");
+    steps.lap("library mean");
 
     let stats = genre::genre_stats(catalogue, library_mean, params.min_genre_songs(), seed);
     write(workdir, Table::GenreDensity, genre::density_table(&stats, catalogue.len(), library_mean)?)?;
@@ -101,8 +106,33 @@ pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParam
         Table::GenreGrid,
         genre::grid_table(catalogue, &stats, params.grid_size(), params.grid_genres())?,
     )?;
-    tracing::info!(genres = stats.len(), secs = steps.done("genre density"), "genre density");
+    tracing::info!(genres = stats.len(), secs = steps.lap("genre density"), "genre density");
+    let summary = artist_and_song_tables(workdir, catalogue, params, params.space(), &library, steps)?;
+    Ok(Summary { genres: stats.len(), seconds: start.elapsed().as_secs_f64(), ..summary })
+}
 
+/// The mean distance between two songs; `table` holds the points, for the error.
+fn library_mean(catalogue: &Catalogue, table: &str, seed: u64) -> Result<distance::PairMean> {
+    distance::library_mean_pairwise(&catalogue.points, seed).ok_or_else(|| Error::TooFewRows {
+        table: table.into(),
+        rows: catalogue.len(),
+        why: "similarity needs at least 2 songs".into(),
+    })
+}
+
+/// Intra-artist cohesion, artist similarity and recommendations.
+fn artist_and_song_tables(
+    workdir: &Workdir,
+    catalogue: &Catalogue,
+    params: &SimilarityParams,
+    space: Space,
+    library: &distance::PairMean,
+    mut steps: Stopwatch,
+) -> Result<Summary> {
+    let start = Instant::now();
+    let space_name = space.name();
+    let seed = params.seed();
+    let library_mean = library.mean;
     let groups = groups::ArtistGroups::of(catalogue);
     let cohesion = cohesion::cohesion(
         &catalogue.points,
@@ -112,7 +142,7 @@ pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParam
         params.seed(),
     );
     write(workdir, Table::IntraArtist, cohesion::table(&groups, &cohesion, library_mean)?)?;
-    tracing::info!(artists = cohesion.len(), secs = steps.done("intra-artist cohesion"), "intra-artist cohesion");
+    tracing::info!(artists = cohesion.len(), secs = steps.lap("intra-artist cohesion"), "intra-artist cohesion");
 
     let artist_space = artist_similarity::ArtistSpace::new(&catalogue.points, &groups);
     let artist_shortlists = artist_space.shortlists(params.knn());
@@ -122,14 +152,14 @@ pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParam
     write(
         workdir,
         Table::ArtistSimilarity,
-        artist_similarity::table(&groups, &neighbours, space)?,
+        artist_similarity::table(&groups, &neighbours, space_name)?,
     )?;
     tracing::info!(
         artists = groups.len(),
         exact_artist_pairs,
         artist_pairs,
         artist_shortlists,
-        secs = steps.done("artist similarity"),
+        secs = steps.lap("artist similarity"),
         "artist similarity"
     );
 
@@ -137,45 +167,25 @@ pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParam
     write(
         workdir,
         Table::Recommendations,
-        recommendations::table(catalogue, &nearest, space)?,
+        recommendations::table(catalogue, &nearest, space_name)?,
     )?;
-    tracing::info!(method = method.name(), secs = steps.done("recommendations"), "recommendations");
+    tracing::info!(method = method.name(), secs = steps.lap("recommendations"), "recommendations");
 
     Ok(Summary {
         songs: catalogue.len(),
         artists: groups.len(),
-        genres: stats.len(),
+        genres: 0,
         dims: catalogue.points.ncols(),
-        space: params.space(),
+        space,
         neighbour_method: method,
         library_mean_distance: library_mean,
         library_mean_error: library.standard_error,
         artist_shortlists,
         exact_artist_pairs,
         artist_pairs,
-        step_seconds: steps.seconds,
+        step_seconds: steps.into_laps(),
         seconds: start.elapsed().as_secs_f64(),
     })
-}
-
-/// Seconds per step, each from the end of the previous one.
-struct Steps {
-    last: Instant,
-    seconds: Vec<(&'static str, f64)>,
-}
-
-impl Steps {
-    fn new() -> Steps {
-        Steps { last: Instant::now(), seconds: Vec::new() }
-    }
-
-    /// Closes step `name` and returns its seconds.
-    fn done(&mut self, name: &'static str) -> f64 {
-        let secs = self.last.elapsed().as_secs_f64();
-        self.last = Instant::now();
-        self.seconds.push((name, secs));
-        secs
-    }
 }
 
 fn write(workdir: &Workdir, table: Table, mut frame: polars::prelude::DataFrame) -> Result<()> {
@@ -193,7 +203,7 @@ mod tests {
     #[test]
     fn approximate_paths_give_the_same_tables_on_1_and_2_threads() {
         let catalogue = random_catalogue(21_000, 6_000, 3, 4);
-        let params = SimilarityParams::builder().permutations(200).grid_size(16).build().unwrap();
+        let params = SimilarityParams::builder().permutations(200).grid_size(16).check().unwrap();
         let run = |threads: usize| {
             let dir = tempfile::tempdir().unwrap();
             let workdir = Workdir::new(dir.path());

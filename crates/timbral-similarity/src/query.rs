@@ -9,7 +9,7 @@ use timbral_core::error::PolarsContext;
 use timbral_core::ids::normalise_name;
 use timbral_core::matrix::strings;
 use timbral_core::neighbors::KnnMethod;
-use timbral_core::{Error, Result, Table, Workdir};
+use timbral_core::{Error, Result, Table, Workdir, cols};
 
 use crate::artist_similarity::{ArtistNeighbour, ArtistSpace};
 use crate::catalogue::Catalogue;
@@ -28,11 +28,11 @@ pub fn recorded_space(workdir: &Workdir, table: Table) -> Result<Space> {
     let name = table.name();
     let frame = workdir
         .scan_table(table)?
-        .select([col("space")])
+        .select([col(cols::recommendations::SPACE)])
         .limit(1)
         .collect()
         .ctx(format!("reading table `{name}`"))?;
-    let column = frame.column("space").ctx(format!("table `{name}`"))?;
+    let column = frame.column(cols::recommendations::SPACE).ctx(format!("table `{name}`"))?;
     match column.str().ctx(format!("table `{name}` column `space`"))?.get(0) {
         Some(space) => space.parse(),
         None => Ok(Space::Umap),
@@ -103,26 +103,26 @@ pub fn recommend_songs(
 fn stored_recommendations(workdir: &Workdir, query: &TrackQuery, k: usize, space: Space) -> Result<Option<RecommendAnswer>> {
     let tracks = workdir
         .scan_table(Table::Tracks)?
-        .select([col("track_id"), col("title"), col("artist_name")])
+        .select([col(cols::recommendations::TRACK_ID), col(cols::tracks::TITLE), col(cols::tracks::ARTIST_NAME)])
         .collect()
         .ctx("reading table `tracks`")?;
-    let ids = strings(&tracks, "tracks", "track_id")?;
-    let titles = strings(&tracks, "tracks", "title")?;
-    let artists = strings(&tracks, "tracks", "artist_name")?;
+    let ids = strings(&tracks, "tracks", cols::tracks::TRACK_ID)?;
+    let titles = strings(&tracks, "tracks", cols::tracks::TITLE)?;
+    let artists = strings(&tracks, "tracks", cols::tracks::ARTIST_NAME)?;
     let song = find_track(&ids, &titles, &artists, query)?;
     let rows = workdir
         .scan_table(Table::Recommendations)?
-        .filter(col("track_id").eq(lit(ids[song].as_str())))
-        .sort(["rank"], SortMultipleOptions::default())
+        .filter(col(cols::recommendations::TRACK_ID).eq(lit(ids[song].as_str())))
+        .sort([cols::recommendations::RANK], SortMultipleOptions::default())
         .limit(k as IdxSize)
         .collect()
         .ctx("reading table `recommendations`")?;
     if rows.height() < k {
         return Ok(None);
     }
-    let found = strings(&rows, "recommendations", "rec_track_id")?;
+    let found = strings(&rows, "recommendations", cols::recommendations::REC_TRACK_ID)?;
     let distances = rows
-        .column("distance")
+        .column(cols::recommendations::DISTANCE)
         .ctx("table `recommendations`")?
         .f64()
         .ctx("table `recommendations` column `distance`")?
@@ -141,7 +141,7 @@ fn stored_recommendations(workdir: &Workdir, query: &TrackQuery, k: usize, space
     let entry = |id: &str, distance: f64| -> Result<Recommendation> {
         let &i = row_of.get(id).ok_or_else(|| Error::InvalidValue {
             table: "tracks".into(),
-            column: "track_id".into(),
+            column: cols::recommendations::TRACK_ID.into(),
             why: format!("no row for track `{id}` of `recommendations`; rerun `timbral similarity`"),
         })?;
         Ok(Recommendation {
@@ -169,12 +169,12 @@ fn cluster_labels(workdir: &Workdir, ids: &[&str]) -> Result<Option<std::collect
     let wanted = Series::new("wanted".into(), ids);
     let frame = workdir
         .scan_table(Table::Clusters)?
-        .filter(col("track_id").is_in(lit(wanted).implode(false), false))
-        .select([col("track_id"), col(column)])
+        .filter(col(cols::recommendations::TRACK_ID).is_in(lit(wanted).implode(false), false))
+        .select([col(cols::recommendations::TRACK_ID), col(column)])
         .collect()
         .ctx("reading table `clusters`")?;
     let labels = frame.column(column).ctx("table `clusters`")?.i32().ctx(format!("table `clusters` column `{column}`"))?;
-    let track_ids = strings(&frame, "clusters", "track_id")?;
+    let track_ids = strings(&frame, Table::Clusters.name(), cols::clusters::TRACK_ID)?;
     Ok(Some(track_ids.into_iter().zip(labels.iter()).filter_map(|(id, l)| Some((id, l?))).collect()))
 }
 
@@ -207,11 +207,12 @@ pub fn find_track(track_ids: &[String], titles: &[String], artist_names: &[Strin
                         .iter()
                         .map(|&i| format!("  {}  {} - {}", track_ids[i], artist_names[i], titles[i]))
                         .collect();
-                    Err(Error::Other(format!(
-                        "{} songs match title `{text}`; pass one of these track ids:\n{}",
-                        several.len(),
-                        listed.join("\n")
-                    )))
+                    Err(Error::Ambiguous {
+                        kind: "title",
+                        value: text.to_string(),
+                        matches: several.len(),
+                        candidates: listed.join("\n"),
+                    })
                 }
             }
         }

@@ -3,6 +3,7 @@
 use polars::prelude::*;
 use timbral_core::error::PolarsContext;
 use timbral_core::Result;
+use timbral_core::cols;
 
 use crate::catalogue::Catalogue;
 use crate::neighbors::{nearest_filtered, Neighbour};
@@ -49,12 +50,12 @@ pub fn table(catalogue: &Catalogue, neighbours: &[Vec<Neighbour>], space: &str) 
         }
     }
     df!(
-        "track_id" => track_id,
-        "rank" => rank,
-        "rec_track_id" => rec_track_id,
-        "distance" => distance,
-        "same_artist" => same_artist,
-        "space" => vec![space; rows],
+        cols::recommendations::TRACK_ID => track_id,
+        cols::recommendations::RANK => rank,
+        cols::recommendations::REC_TRACK_ID => rec_track_id,
+        cols::recommendations::DISTANCE => distance,
+        cols::recommendations::SAME_ARTIST => same_artist,
+        cols::recommendations::SPACE => vec![space; rows],
     )
     .ctx("building recommendations")
 }

@@ -9,7 +9,7 @@ use timbral_similarity::eval::{self, Checks};
 use timbral_similarity::hyperparams::EvalParams;
 use timbral_similarity::query::{artist_neighbours, recommend_songs, TrackQuery};
 use timbral_similarity::recommendations::Filters;
-use timbral_similarity::{run, SimilarityParams, Space};
+use timbral_similarity::{run, ParamGuard, SimilarityParams, Space};
 
 fn params(space: Space) -> SimilarityParams {
     SimilarityParams::builder()
@@ -19,7 +19,7 @@ fn params(space: Space) -> SimilarityParams {
         .permutations(50)
         .grid_size(8)
         .grid_genres(2)
-        .build()
+        .check()
         .unwrap()
 }
 
@@ -112,7 +112,7 @@ fn artists_answers_like_the_table_and_suggests_names() {
 fn eval_reports_metrics_and_failed_checks() {
     let f = common::fixture();
     let (_dir, wd) = common::workdir(&f);
-    let params = EvalParams::builder().k(5).trust_k(5).build().unwrap();
+    let params = EvalParams::builder().k(5).trust_k(5).check().unwrap();
     let checks = Checks::parse(
         "[metrics.artist_precision_at_5_lift]\nmin = 1.0\n[metrics.trustworthiness]\nmin = 0.99\n",
         "test",

@@ -313,7 +313,7 @@ impl<'a> Stream<'a> {
             let writer = match (&mut self.writer, self.file.take()) {
                 (Some(writer), _) => writer,
                 (None, file) => {
-                    let file = file.ok_or_else(|| Error::Other("synthetic stream lost its file".into()))?;
+                    let file = file.ok_or_else(|| Error::Internal("synthetic stream lost its file".into()))?;
                     let writer = ParquetWriter::new(file)
                         .with_compression(ParquetCompression::Zstd(None))
                         .batched(chunk.streamed.schema())
@@ -331,7 +331,7 @@ impl<'a> Stream<'a> {
         let context = format!("finishing synthetic `{}`", self.spec.table.name());
         match self.writer {
             Some(writer) => writer.finish().map(|_| ()).ctx(context),
-            None => Err(Error::Other(format!("{context}: no rows were generated"))),
+            None => Err(Error::Internal(format!("{context}: no rows were generated"))),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! `timbral ingest audio DIR... [--metadata CSV] [--jobs N] [--force]`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use timbral_ingest::audio::{AudioIngestOptions, ingest_audio};
+use timbral_ingest::audio::{AnalyzerConfig, AudioIngestOptions, ingest_audio};
 
 use super::super::Context;
 
@@ -24,6 +25,10 @@ pub struct Args {
     /// Re-analyse files that are already ingested.
     #[arg(long)]
     pub force: bool,
+    /// Seconds one file may take to decode and analyse before it is recorded as failed; 0 for
+    /// no limit.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub file_timeout: u64,
 }
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
@@ -32,7 +37,10 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         metadata: args.metadata.clone(),
         jobs: args.jobs,
         force: args.force,
-        ..Default::default()
+        analyzer: AnalyzerConfig {
+            time_limit: (args.file_timeout > 0).then(|| Duration::from_secs(args.file_timeout)),
+            ..AnalyzerConfig::default()
+        },
     };
     let summary = ingest_audio(&ctx.workdir, &options)?;
     println!(

@@ -15,6 +15,6 @@ pub enum KMeansError {
 
 impl From<KMeansError> for timbral_core::Error {
     fn from(e: KMeansError) -> Self {
-        timbral_core::Error::Other(e.to_string())
+        timbral_core::Error::algorithm("K-Means", e)
     }
 }

@@ -15,7 +15,7 @@ use ann_search_rs::{Verbosity, build_knn_graph_nndescent};
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
-use super::{Neighbour, nearest_first};
+use super::{Neighbour, euclidean, nearest_first};
 use crate::{Error, Result};
 
 /// Extra neighbours searched beyond the `k` asked for.
@@ -32,7 +32,7 @@ pub fn self_graph(points: ArrayView2<f64>, k: usize, seed: u64) -> Result<Vec<Ve
     let params = NNDescentKnnParams::new(search_k, None, None, None, DELTA, false, false);
     let graph: KnnGraph<f32> =
         build_knn_graph_nndescent((&data[..], n, points.ncols()), "euclidean", Some(params), seed as usize, Verbosity::Quiet)
-            .map_err(|e| Error::Other(format!("NN-descent over {n} songs failed: {e}")))?;
+            .map_err(|e| Error::algorithm(format!("NN-descent over {n} songs"), e.to_string()))?;
     let rows = (0..n)
         .into_par_iter()
         .map(|i| {
@@ -56,7 +56,7 @@ pub fn query_graph(
 ) -> Result<Vec<Vec<Neighbour>>> {
     let n = reference.nrows();
     let together = ndarray::concatenate(ndarray::Axis(0), &[reference.reborrow(), queries.reborrow()])
-        .map_err(|e| Error::Other(format!("queries do not match the reference's columns: {e}")))?;
+        .map_err(|e| Error::Internal(format!("queries do not match the reference's columns: {e}")))?;
     let graph = self_graph(together.view(), k + SLACK, seed)?;
     Ok(graph[n..]
         .par_iter()
@@ -82,8 +82,7 @@ fn exact_best(
     let query = query.expect("points are a standard-layout matrix");
     let mut best: Vec<Neighbour> = candidates
         .map(|index| {
-            let row = points.row(index);
-            let distance = query.iter().zip(row.iter()).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt();
+            let distance = euclidean(&points.row(index), query);
             Neighbour { index, distance }
         })
         .collect();

@@ -24,6 +24,17 @@ use crate::{Error, Result};
 /// the whole graph of 20,000 songs, a few seconds here.
 pub const AUTO_EXACT_MAX_PAIRS: usize = 20_000 * 20_000;
 
+/// Euclidean distance of two equally long vectors (slices or matrix rows).
+#[inline]
+pub fn euclidean<'a>(a: impl IntoIterator<Item = &'a f64>, b: impl IntoIterator<Item = &'a f64>) -> f64 {
+    squared_euclidean(a, b).sqrt()
+}
+
+#[inline]
+pub fn squared_euclidean<'a>(a: impl IntoIterator<Item = &'a f64>, b: impl IntoIterator<Item = &'a f64>) -> f64 {
+    a.into_iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
 /// Which search `--knn` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum KnnMethod {
@@ -153,7 +164,7 @@ pub fn nearest_filtered(
         .filter(|&j| keep(j))
         .map(|j| Neighbour {
             index: j,
-            distance: points.row(j).iter().zip(query).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt(),
+            distance: euclidean(&points.row(j), query),
         })
         .collect();
     if candidates.len() > k && k > 0 {
@@ -277,7 +288,7 @@ mod tests {
                 assert!(row.windows(2).all(|w| w[0].distance <= w[1].distance));
                 for n in row {
                     assert_ne!(n.index, i);
-                    let d = points.row(i).iter().zip(points.row(n.index).iter()).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+                    let d = euclidean(&points.row(i), &points.row(n.index));
                     assert!((d - n.distance).abs() < 1e-12);
                 }
             }

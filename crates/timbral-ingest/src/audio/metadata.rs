@@ -48,7 +48,7 @@ impl MetadataOverrides {
     pub fn read(csv: &Path) -> Result<Self> {
         let context = || format!("reading metadata CSV {}", csv.display());
         if !csv.is_file() {
-            return Err(Error::Other(format!("{}: metadata CSV not found", csv.display())));
+            return Err(Error::bad_input(csv, "metadata CSV not found"));
         }
         let frame = CsvReadOptions::default()
             .with_has_header(true)

@@ -44,10 +44,7 @@ pub fn is_audio_name(path: &Path) -> bool {
 /// cannot be read are returned as errors instead of ending the scan.
 pub fn find_audio_files(dir: &Path) -> Result<(Vec<AudioFile>, Vec<IngestError>)> {
     if !dir.is_dir() {
-        return Err(Error::Other(format!(
-            "{}: not a directory (expected a folder of audio files)",
-            dir.display()
-        )));
+        return Err(Error::bad_input(dir, "not a directory (expected a folder of audio files)"));
     }
     let mut files = Vec::new();
     let mut errors = Vec::new();

@@ -85,10 +85,7 @@ pub fn parse_rows(
 ) -> Result<(Vec<FeatureRow>, Vec<IngestError>)> {
     let file = path.display().to_string();
     let ids = find_column(frame, columns::TRACK_ID).ok_or_else(|| {
-        Error::Other(format!(
-            "{file}: no track id column (expected one of {:?})",
-            columns::TRACK_ID
-        ))
+        Error::bad_input(path, format!("no track id column (expected one of {:?})", columns::TRACK_ID))
     })?;
     let text = |aliases| find_column(frame, aliases);
     let (title, artist, album) = (text(columns::TITLE), text(columns::ARTIST), text(columns::ALBUM));
@@ -100,9 +97,10 @@ pub fn parse_rows(
     let features: Vec<_> =
         AUDIO_FEATURE_COLUMNS.iter().map(|name| find_column(frame, &[*name])).collect();
     if features.iter().all(Option::is_none) {
-        return Err(Error::Other(format!(
-            "{file}: no audio feature column (expected some of {AUDIO_FEATURE_COLUMNS:?})"
-        )));
+        return Err(Error::bad_input(
+            path,
+            format!("no audio feature column (expected some of {AUDIO_FEATURE_COLUMNS:?})"),
+        ));
     }
 
     let mut rows = Vec::with_capacity(frame.height());

@@ -78,6 +78,6 @@ pub fn read_audio_features(path: &Path, source: &str) -> Result<(Vec<AudioFeatur
     }
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let records =
-        parse_audio_features(&bytes).map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
+        parse_audio_features(&bytes).map_err(|e| Error::bad_input(path, e.to_string()))?;
     Ok((records, Vec::new()))
 }

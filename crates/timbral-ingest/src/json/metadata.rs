@@ -21,7 +21,7 @@ pub struct Metadata {
 pub fn read_metadata(path: &Path) -> Result<HashMap<String, Metadata>> {
     let frame = read_text_csv(path)?;
     let ids = find_column(&frame, &["track_id"]).ok_or_else(|| {
-        Error::Other(format!("{}: metadata CSV has no `track_id` column", path.display()))
+        Error::bad_input(path, "metadata CSV has no `track_id` column")
     })?;
     let column = |name: &'static str| find_column(&frame, &[name]);
     let (title, artist, album, genre) = (column("title"), column("artist"), column("album"), column("genre"));

@@ -39,20 +39,19 @@ pub struct MsdParams {
 /// Reads `params.dir` and merges the result into the workdir.
 pub fn ingest_msd(workdir: &Workdir, params: &MsdParams) -> Result<IngestSummary> {
     if !(0.0..=1.0).contains(&params.term_weight_min) {
-        return Err(Error::Other(format!(
-            "--term-weight-min is {}, expected a weight between 0 and 1",
-            params.term_weight_min
-        )));
+        return Err(Error::InvalidParameter {
+            name: "term-weight-min",
+            why: format!("is {}, expected a weight between 0 and 1", params.term_weight_min),
+        });
     }
     #[cfg(feature = "msd")]
     return read::ingest(workdir, params);
     #[cfg(not(feature = "msd"))]
     {
         let _ = workdir;
-        Err(Error::Other(
-            "this build has no Million Song Dataset support: install libhdf5-dev and rebuild with \
-             `--features msd`"
-                .to_string(),
-        ))
+        Err(Error::NotBuilt {
+            capability: "Million Song Dataset support",
+            how: "install libhdf5-dev and rebuild with `--features msd`",
+        })
     }
 }

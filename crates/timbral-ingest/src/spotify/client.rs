@@ -120,7 +120,7 @@ impl Client {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .build()
-            .map_err(|e| Error::Other(format!("cannot start the HTTP client: {e}")))?;
+            .map_err(|e| Error::Startup { what: "the HTTP client".into(), why: e.to_string() })?;
         Ok(Client {
             http,
             credentials,

@@ -54,10 +54,13 @@ impl Credentials {
             return Ok(Credentials::new(id.trim(), secret.trim()));
         }
         let Some(path) = config else {
-            return Err(Error::Other(format!(
-                "Spotify credentials missing: set {ID_VAR} and {SECRET_VAR}, or pass --credentials FILE \
-                 (TOML with client_id and client_secret)"
-            )));
+            return Err(Error::InvalidParameter {
+                name: "credentials",
+                why: format!(
+                    "Spotify credentials missing: set {ID_VAR} and {SECRET_VAR}, or pass --credentials FILE \
+                     (TOML with client_id and client_secret)"
+                ),
+            });
         };
         Self::from_file(path)
     }
@@ -67,13 +70,13 @@ impl Credentials {
         // toml's own message quotes the offending line, which may hold the secret.
         let parsed: FileCredentials = toml::from_str(&text).map_err(|e| {
             let line = e.span().map_or(0, |s| text[..s.start.min(text.len())].lines().count().max(1));
-            Error::Other(format!("{}: not a TOML credentials file (error at line {line})", path.display()))
+            Error::bad_input(path, format!("not a TOML credentials file (error at line {line})"))
         })?;
         let field = |value: Option<String>, name: &str| {
             value
                 .filter(|v| !v.trim().is_empty())
                 .map(|v| v.trim().to_string())
-                .ok_or_else(|| Error::Other(format!("{}: missing `{name}`", path.display())))
+                .ok_or_else(|| Error::bad_input(path, format!("missing `{name}`")))
         };
         Ok(Credentials::new(
             field(parsed.client_id, "client_id")?,

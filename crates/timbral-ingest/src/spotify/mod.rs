@@ -78,7 +78,7 @@ pub fn ingest_spotify(workdir: &Workdir, params: &SpotifyParams, credentials: Cr
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Error::Startup { what: "the async runtime".into(), why: e.to_string() })?;
     let collection = runtime.block_on(collect::collect(client.clone(), cache.clone(), ids, params.playlists.clone()));
     let requests = client.requests_sent();
     tracing::info!(

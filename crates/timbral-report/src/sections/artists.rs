@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use timbral_core::{Result, Table};
+use timbral_core::{Result, Table, cols};
 
 use super::{Ctx, Figures};
 use crate::catalogue::Catalogue;
@@ -47,9 +47,9 @@ fn cohesion_tables(ctx: &Ctx, s: &mut Section, catalogue: &Catalogue) {
     };
     let t = Table::IntraArtist;
     let read = || -> timbral_core::Result<_> {
-        let ids = strs(frame, t, "artist_id")?;
-        let names = if has(frame, "artist_name") { strs(frame, t, "artist_name")? } else { vec![None; ids.len()] };
-        Ok((ids, names, f64s(frame, t, "songs")?, f64s(frame, t, "mean_distance")?))
+        let ids = strs(frame, t, cols::intra_artist::ARTIST_ID)?;
+        let names = if has(frame, cols::intra_artist::ARTIST_NAME) { strs(frame, t, cols::intra_artist::ARTIST_NAME)? } else { vec![None; ids.len()] };
+        Ok((ids, names, f64s(frame, t, cols::intra_artist::SONGS)?, f64s(frame, t, cols::intra_artist::MEAN_DISTANCE)?))
     };
     let (ids, names, songs, means) = match read() {
         Ok(c) => c,
@@ -58,8 +58,8 @@ fn cohesion_tables(ctx: &Ctx, s: &mut Section, catalogue: &Catalogue) {
             return;
         }
     };
-    let ratio = ["ratio", "distance_ratio"].into_iter().find(|c| has(frame, c)).and_then(|c| f64s(frame, t, c).ok());
-    let percentile = ["percentile", "permutation_percentile"].into_iter().find(|c| has(frame, c)).and_then(|c| f64s(frame, t, c).ok());
+    let ratio = f64s(frame, t, cols::intra_artist::RATIO).ok();
+    let percentile = f64s(frame, t, cols::intra_artist::PERCENTILE).ok();
     let key: Vec<Option<f64>> = ratio.clone().unwrap_or_else(|| means.clone());
     let mut order: Vec<usize> = (0..ids.len()).filter(|&i| key[i].is_some()).collect();
     if order.is_empty() {
@@ -116,9 +116,9 @@ fn neighbour_tables(ctx: &Ctx, s: &mut Section, catalogue: &Catalogue) {
         .map(|(id, _)| id.as_str())
         .collect();
     let frame = ctx.inputs.schema(t).and_then(|schema| {
-        let mut columns = vec!["artist_id", "other_artist_id", "distance"];
-        columns.extend(["pairs", "n_pairs"].into_iter().find(|c| schema.contains(c)));
-        ctx.inputs.rows_where_in(t, "artist_id", &wanted, &columns)
+        let mut columns = vec![cols::artist_similarity::ARTIST_ID, cols::artist_similarity::OTHER_ARTIST_ID, cols::artist_similarity::DISTANCE];
+        columns.extend(schema.contains(cols::artist_similarity::PAIRS).then_some(cols::artist_similarity::PAIRS));
+        ctx.inputs.rows_where_in(t, cols::intra_artist::ARTIST_ID, &wanted, &columns)
     });
     let frame = match frame {
         Ok(f) => f,
@@ -129,7 +129,7 @@ fn neighbour_tables(ctx: &Ctx, s: &mut Section, catalogue: &Catalogue) {
     };
     let frame = &frame;
     let read = || -> timbral_core::Result<_> {
-        Ok((strs(frame, t, "artist_id")?, strs(frame, t, "other_artist_id")?, f64s(frame, t, "distance")?))
+        Ok((strs(frame, t, cols::intra_artist::ARTIST_ID)?, strs(frame, t, cols::artist_similarity::OTHER_ARTIST_ID)?, f64s(frame, t, cols::artist_similarity::DISTANCE)?))
     };
     let (ids, others, distances) = match read() {
         Ok(c) => c,
@@ -138,7 +138,7 @@ fn neighbour_tables(ctx: &Ctx, s: &mut Section, catalogue: &Catalogue) {
             return;
         }
     };
-    let pairs = ["pairs", "n_pairs"].into_iter().find(|c| has(frame, c)).and_then(|c| f64s(frame, t, c).ok());
+    let pairs = f64s(frame, t, cols::artist_similarity::PAIRS).ok();
     let mut by_artist: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, id) in ids.iter().enumerate() {
         if let (Some(id), Some(_), Some(_)) = (id, &others[i], distances[i]) {

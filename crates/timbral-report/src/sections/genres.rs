@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use polars::prelude::DataFrame;
-use timbral_core::{Result, Table};
+use timbral_core::{Result, Table, cols};
 
 use super::{Ctx, Figures};
 use crate::format::{int, num};
@@ -39,7 +39,7 @@ fn genre_ranking(ctx: &Ctx) -> Vec<String> {
     let Ok(frame) = ctx.inputs.get(Table::GenreDensity) else {
         return Vec::new();
     };
-    let (Ok(names), Ok(songs)) = (strs(frame, Table::GenreDensity, "genre"), f64s(frame, Table::GenreDensity, "songs")) else {
+    let (Ok(names), Ok(songs)) = (strs(frame, Table::GenreDensity, cols::genre_density::GENRE), f64s(frame, Table::GenreDensity, cols::genre_density::SONGS)) else {
         return Vec::new();
     };
     let mut rows: Vec<(String, f64)> = names.into_iter().zip(songs).filter_map(|(g, n)| Some((g?, n.unwrap_or(0.0)))).collect();
@@ -55,7 +55,7 @@ fn candidates(ranking: &[String], shown: usize) -> Vec<&str> {
 
 fn density_panels(ctx: &Ctx, figures: &mut Figures, s: &mut Section, ranking: &[String]) -> Result<()> {
     let wanted = candidates(ranking, ctx.opts.top_genres);
-    let frame = match ctx.inputs.rows_where_in(Table::GenreGrid, "genre", &wanted, &["genre", "x", "y", "density"]) {
+    let frame = match ctx.inputs.rows_where_in(Table::GenreGrid, cols::genre_grid::GENRE, &wanted, &[cols::genre_grid::GENRE, cols::genre_grid::X, cols::genre_grid::Y, cols::genre_grid::DENSITY]) {
         Ok(f) => f,
         Err(why) => {
             s.notice(why);
@@ -64,7 +64,7 @@ fn density_panels(ctx: &Ctx, figures: &mut Figures, s: &mut Section, ranking: &[
     };
     let read = || -> timbral_core::Result<_> {
         let t = Table::GenreGrid;
-        Ok((strs(&frame, t, "genre")?, f64s(&frame, t, "x")?, f64s(&frame, t, "y")?, f64s(&frame, t, "density")?))
+        Ok((strs(&frame, t, cols::genre_density::GENRE)?, f64s(&frame, t, cols::genre_grid::X)?, f64s(&frame, t, cols::genre_grid::Y)?, f64s(&frame, t, cols::genre_grid::DENSITY)?))
     };
     let (genres, xs, ys, densities) = match read() {
         Ok(columns) => columns,
@@ -106,7 +106,7 @@ fn density_panels(ctx: &Ctx, figures: &mut Figures, s: &mut Section, ranking: &[
 
 fn cluster_heatmap(ctx: &Ctx, figures: &mut Figures, s: &mut Section, ranking: &[String]) -> Result<()> {
     let wanted = candidates(ranking, ctx.opts.heatmap_genres);
-    let frame = match ctx.inputs.rows_where_in(Table::GenreClusters, "genre", &wanted, &["genre", "cluster", "share"]) {
+    let frame = match ctx.inputs.rows_where_in(Table::GenreClusters, cols::genre_clusters::GENRE, &wanted, &[cols::genre_clusters::GENRE, cols::genre_clusters::CLUSTER, cols::genre_clusters::SHARE]) {
         Ok(f) => f,
         Err(why) => {
             s.notice(why);
@@ -115,7 +115,7 @@ fn cluster_heatmap(ctx: &Ctx, figures: &mut Figures, s: &mut Section, ranking: &
     };
     let read = || -> timbral_core::Result<_> {
         let t = Table::GenreClusters;
-        Ok((strs(&frame, t, "genre")?, i64s(&frame, t, "cluster")?, f64s(&frame, t, "share")?))
+        Ok((strs(&frame, t, cols::genre_density::GENRE)?, i64s(&frame, t, cols::genre_clusters::CLUSTER)?, f64s(&frame, t, cols::genre_clusters::SHARE)?))
     };
     let (genres, clusters, shares) = match read() {
         Ok(columns) => columns,
@@ -187,24 +187,24 @@ fn concentration_table(ctx: &Ctx, s: &mut Section) {
 
 /// Measure columns shown when present, with their headers.
 const MEASURES: [(&str, &str); 6] = [
-    ("songs", "songs"),
-    ("clusters", "clusters"),
-    ("normalised_entropy", "entropy over clusters (0-1)"),
-    ("mean_distance", "mean pairwise distance"),
-    ("distance_ratio", "ratio to library"),
-    ("concentration_rank", "rank"),
+    (cols::genre_density::SONGS, "songs"),
+    (cols::genre_density::CLUSTERS, "clusters"),
+    (cols::genre_density::NORMALISED_ENTROPY, "entropy over clusters (0-1)"),
+    (cols::genre_density::MEAN_DISTANCE, "mean pairwise distance"),
+    (cols::genre_density::DISTANCE_RATIO, "ratio to library"),
+    (cols::genre_density::CONCENTRATION_RANK, "rank"),
 ];
 
 fn concentration_rows(frame: &DataFrame) -> timbral_core::Result<Option<TableBlock>> {
     let t = Table::GenreDensity;
-    let genres = strs(frame, t, "genre")?;
+    let genres = strs(frame, t, cols::genre_density::GENRE)?;
     if genres.is_empty() {
         return Ok(None);
     }
     let shown: Vec<(&str, &str)> = MEASURES.iter().copied().filter(|(c, _)| has(frame, c)).collect();
     let values: Vec<Vec<Option<f64>>> = shown.iter().map(|(c, _)| f64s(frame, t, c)).collect::<timbral_core::Result<_>>()?;
     // Rank by the stage's own rank when it wrote one, else by entropy (low = concentrated).
-    let key = ["concentration_rank", "rank", "normalised_entropy", "entropy"].into_iter().find(|c| has(frame, c));
+    let key = [cols::genre_density::CONCENTRATION_RANK, cols::genre_density::NORMALISED_ENTROPY].into_iter().find(|c| has(frame, c));
     let mut order: Vec<usize> = (0..genres.len()).collect();
     let (sort_note, order) = match key {
         Some(k) => {
@@ -222,7 +222,7 @@ fn concentration_rows(frame: &DataFrame) -> timbral_core::Result<Option<TableBlo
         .map(|&i| {
             let mut row = vec![genres[i].clone().unwrap_or_default()];
             row.extend(shown.iter().zip(&values).map(|((c, _), v)| match v[i] {
-                Some(x) if matches!(*c, "songs" | "clusters" | "concentration_rank") => int(x.max(0.0) as usize),
+                Some(x) if matches!(*c, cols::genre_density::SONGS | cols::genre_density::CLUSTERS | cols::genre_density::CONCENTRATION_RANK) => int(x.max(0.0) as usize),
                 Some(x) => num(x),
                 None => "–".to_string(),
             }));

@@ -2,7 +2,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use timbral_core::{Result, Table};
+use timbral_core::contract::timbre_mean_column;
+use timbral_core::{Result, Table, cols};
 
 use super::{Ctx, Figures};
 use crate::catalogue::{cluster_labels, Catalogue, Embedding};
@@ -78,9 +79,9 @@ fn acousticness_map(ctx: &Ctx, figures: &mut Figures, s: &mut Section, embedding
 
 /// Acousticness from `audio_features`, aligned with the map, when any song has it.
 fn measured_acousticness(ctx: &Ctx, embedding: &Embedding) -> Option<Vec<Option<f64>>> {
-    let frame = ctx.inputs.columns(Table::AudioFeatures, &["track_id", "acousticness"]).ok()?;
-    let ids = strs(&frame, Table::AudioFeatures, "track_id").ok()?;
-    let values = f64s(&frame, Table::AudioFeatures, "acousticness").ok()?;
+    let frame = ctx.inputs.columns(Table::AudioFeatures, &[cols::audio_features::TRACK_ID, cols::audio_features::ACOUSTICNESS]).ok()?;
+    let ids = strs(&frame, Table::AudioFeatures, cols::audio_features::TRACK_ID).ok()?;
+    let values = f64s(&frame, Table::AudioFeatures, cols::audio_features::ACOUSTICNESS).ok()?;
     let by_id: HashMap<String, f64> = ids
         .into_iter()
         .zip(values)
@@ -91,10 +92,11 @@ fn measured_acousticness(ctx: &Ctx, embedding: &Embedding) -> Option<Vec<Option<
 }
 
 fn proxy_acousticness(ctx: &Ctx, embedding: &Embedding) -> std::result::Result<Vec<Option<f64>>, String> {
-    let frame = ctx.inputs.feature_columns(&["t1", "t2"])?;
-    let ids = strs(&frame, Table::Features, "track_id").map_err(|e| e.to_string())?;
-    let t1 = f64s(&frame, Table::Features, "t1").map_err(|e| e.to_string())?;
-    let t2 = f64s(&frame, Table::Features, "t2").map_err(|e| e.to_string())?;
+    let (t1, t2) = (timbre_mean_column(1), timbre_mean_column(2));
+    let frame = ctx.inputs.feature_columns(&[&t1, &t2])?;
+    let ids = strs(&frame, Table::Features, cols::features::TRACK_ID).map_err(|e| e.to_string())?;
+    let t1 = f64s(&frame, Table::Features, &t1).map_err(|e| e.to_string())?;
+    let t2 = f64s(&frame, Table::Features, &t2).map_err(|e| e.to_string())?;
     let proxy = acousticness_proxy(&t1, &t2);
     let by_id: HashMap<String, f64> = ids
         .into_iter()
@@ -137,7 +139,7 @@ pub fn acousticness_proxy(t1: &[Option<f64>], t2: &[Option<f64>]) -> Vec<Option<
 }
 
 fn cluster_map(ctx: &Ctx, figures: &mut Figures, s: &mut Section, embedding: &Embedding) -> Result<()> {
-    let labels = match cluster_labels(&ctx.inputs, "hdbscan") {
+    let labels = match cluster_labels(&ctx.inputs, cols::clusters::HDBSCAN) {
         Ok(l) => l,
         Err(why) => {
             s.notice(format!("The cluster map needs the HDBSCAN labels: {why}."));

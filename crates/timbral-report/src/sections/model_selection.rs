@@ -2,7 +2,7 @@
 
 use plotters::prelude::RGBColor;
 use polars::prelude::{col, lit, DataType};
-use timbral_core::{Result, Table};
+use timbral_core::{Result, Table, cols};
 
 use super::{Ctx, Figures};
 use crate::format::{num, pct};
@@ -13,10 +13,10 @@ use crate::plot::Size;
 
 /// The validity indices of `model_selection` with their axis names and which way is better.
 const METRICS: [(&str, &str, bool); 4] = [
-    ("inertia", "Inertia (within-cluster sum of squares)", false),
-    ("silhouette", "Silhouette", true),
-    ("calinski_harabasz", "Calinski-Harabasz", true),
-    ("davies_bouldin", "Davies-Bouldin", false),
+    (cols::model_selection::INERTIA, "Inertia (within-cluster sum of squares)", false),
+    (cols::model_selection::SILHOUETTE, "Silhouette", true),
+    (cols::model_selection::CALINSKI_HARABASZ, "Calinski-Harabasz", true),
+    (cols::model_selection::DAVIES_BOULDIN, "Davies-Bouldin", false),
 ];
 
 pub fn build(ctx: &Ctx, figures: &mut Figures) -> Result<Section> {
@@ -33,16 +33,15 @@ pub fn build(ctx: &Ctx, figures: &mut Figures) -> Result<Section> {
     Ok(s)
 }
 
-/// The k that K-Means was run with: a `chosen`/`selected` flag in `model_selection`, else the
-/// number of distinct K-Means labels in `clusters`.
+/// The k that K-Means was run with: the `chosen` flag in `model_selection`, else the number of
+/// distinct K-Means labels in `clusters`.
 fn chosen_k(ctx: &Ctx, frame: &polars::prelude::DataFrame, ks: &[Option<f64>]) -> Option<f64> {
-    for flag in ["chosen", "selected"] {
-        if let Ok(flags) = bools(frame, Table::ModelSelection, flag)
-            && let Some(i) = flags.iter().position(|f| *f == Some(true)) {
-                return ks[i];
-            }
+    if let Ok(flags) = bools(frame, Table::ModelSelection, cols::model_selection::CHOSEN)
+        && let Some(i) = flags.iter().position(|f| *f == Some(true))
+    {
+        return ks[i];
     }
-    let kmeans = col("kmeans");
+    let kmeans = col(cols::clusters::KMEANS);
     let distinct = ctx.inputs.scalar(Table::Clusters, kmeans.clone().filter(kmeans.gt_eq(lit(0))).n_unique()).ok()??;
     (distinct > 0.0).then_some(distinct)
 }
@@ -55,7 +54,7 @@ fn kmeans_panels(ctx: &Ctx, figures: &mut Figures, s: &mut Section, reading: &mu
             return Ok(());
         }
     };
-    let ks = match f64s(frame, Table::ModelSelection, "k") {
+    let ks = match f64s(frame, Table::ModelSelection, cols::model_selection::K) {
         Ok(k) => k,
         Err(e) => {
             s.notice(format!("The K-Means curves cannot be drawn: {e}."));
@@ -80,7 +79,7 @@ fn kmeans_panels(ctx: &Ctx, figures: &mut Figures, s: &mut Section, reading: &mu
             missing.push(column);
             continue;
         }
-        if column != "inertia" {
+        if column != cols::model_selection::INERTIA {
             let best = points
                 .iter()
                 .copied()
@@ -160,7 +159,7 @@ fn thin_curve(points: Vec<(f64, f64)>, keep: usize) -> Vec<(f64, f64)> {
 fn chosen_eps(ctx: &Ctx, frame: &polars::prelude::DataFrame, distances: &[Option<f64>]) -> Option<f64> {
     for table in [Table::ClusterQuality, Table::Eval] {
         let Ok(metrics) = ctx.inputs.get(table) else { continue };
-        let (Ok(names), Ok(values)) = (strs(metrics, table, "metric"), f64s(metrics, table, "value")) else {
+        let (Ok(names), Ok(values)) = (strs(metrics, table, cols::cluster_quality::METRIC), f64s(metrics, table, cols::cluster_quality::VALUE)) else {
             continue;
         };
         let found = names.iter().zip(&values).find(|(n, _)| n.as_deref() == Some("dbscan_eps"));
@@ -168,7 +167,7 @@ fn chosen_eps(ctx: &Ctx, frame: &polars::prelude::DataFrame, distances: &[Option
             return Some(*eps);
         }
     }
-    let flags = bools(frame, Table::KDistance, "knee").ok()?;
+    let flags = bools(frame, Table::KDistance, cols::kdistance::KNEE).ok()?;
     let knee = flags.iter().position(|f| *f == Some(true))?;
     distances[knee]
 }
@@ -178,14 +177,14 @@ fn noise_share(ctx: &Ctx, method: &str) -> Option<f64> {
 }
 
 fn kdistance_curve(ctx: &Ctx, figures: &mut Figures, s: &mut Section, reading: &mut Vec<String>) -> Result<()> {
-    let frame = match ctx.inputs.columns(Table::KDistance, &["rank", "distance", "knee"]) {
+    let frame = match ctx.inputs.columns(Table::KDistance, &[cols::kdistance::RANK, cols::kdistance::DISTANCE, cols::kdistance::KNEE]) {
         Ok(f) => f,
         Err(why) => {
             s.notice(why);
             return Ok(());
         }
     };
-    let (ranks, distances) = match (f64s(&frame, Table::KDistance, "rank"), f64s(&frame, Table::KDistance, "distance")) {
+    let (ranks, distances) = match (f64s(&frame, Table::KDistance, cols::kdistance::RANK), f64s(&frame, Table::KDistance, cols::kdistance::DISTANCE)) {
         (Ok(r), Ok(d)) => (r, d),
         (Err(e), _) | (_, Err(e)) => {
             s.notice(format!("The k-distance curve cannot be drawn: {e}."));
@@ -200,7 +199,7 @@ fn kdistance_curve(ctx: &Ctx, figures: &mut Figures, s: &mut Section, reading: &
     }
     let points = thin_curve(points, CURVE_POINTS);
     let eps = chosen_eps(ctx, &frame, &distances);
-    let (dbscan_noise, hdbscan_noise) = (noise_share(ctx, "dbscan"), noise_share(ctx, "hdbscan"));
+    let (dbscan_noise, hdbscan_noise) = (noise_share(ctx, cols::clusters::DBSCAN), noise_share(ctx, cols::clusters::HDBSCAN));
     let mut chart = XyChart::new("DBSCAN k-distance curve", "songs sorted by distance", "distance to k-th neighbour");
     chart.legend_at = plotters::prelude::SeriesLabelPosition::UpperLeft;
     chart.series.push(Series {

@@ -1,7 +1,7 @@
 //! Section 2: how the variance of the standardised features spreads over PCA components.
 
 use plotters::prelude::{SeriesLabelPosition, RGBColor};
-use timbral_core::{Result, Table};
+use timbral_core::{Result, Table, cols};
 
 use super::{Ctx, Figures};
 use crate::format::pct;
@@ -25,8 +25,8 @@ pub fn build(ctx: &Ctx, figures: &mut Figures) -> Result<Section> {
         }
     };
     let columns = (
-        f64s(frame, Table::Pca, "component"),
-        f64s(frame, Table::Pca, "explained_variance_ratio"),
+        f64s(frame, Table::Pca, cols::pca::COMPONENT),
+        f64s(frame, Table::Pca, cols::pca::EXPLAINED_VARIANCE_RATIO),
     );
     let (components, ratios) = match columns {
         (Ok(c), Ok(r)) => (c, r),

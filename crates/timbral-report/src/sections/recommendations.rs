@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use polars::prelude::{col, lit, DataFrame, DataType, IntoLazy, SortMultipleOptions};
-use timbral_core::{Result, Table};
+use timbral_core::{Result, Table, cols};
 
 use super::Ctx;
 use crate::catalogue::cluster_labels_of;
@@ -27,11 +27,11 @@ pub fn build(ctx: &Ctx) -> Result<Section> {
     let k = ctx.opts.neighbours;
     // The headline figures in one streaming pass: the table holds k rows per song.
     let facts = ctx.inputs.query(Table::Recommendations, |lazy| {
-        let top_k = col("rank").lt_eq(lit(k as u32));
+        let top_k = col(cols::recommendations::RANK).lt_eq(lit(k as u32));
         lazy.select([
-            col("track_id").n_unique().alias("songs"),
-            col("same_artist").filter(top_k).cast(DataType::Float64).mean().alias("same_share"),
-            col("distance").filter(col("rank").eq(lit(1u32))).median().alias("nearest"),
+            col(cols::recommendations::TRACK_ID).n_unique().alias(cols::genre_density::SONGS),
+            col(cols::recommendations::SAME_ARTIST).filter(top_k).cast(DataType::Float64).mean().alias("same_share"),
+            col(cols::recommendations::DISTANCE).filter(col(cols::recommendations::RANK).eq(lit(1u32))).median().alias("nearest"),
         ])
     });
     let facts = match facts {
@@ -68,7 +68,7 @@ pub fn build(ctx: &Ctx) -> Result<Section> {
         .iter()
         .flat_map(|(seed, recs)| std::iter::once(seed.as_str()).chain(recs.iter().map(|r| r.song.as_str())))
         .collect();
-    let clusters = cluster_labels_of(&ctx.inputs, "hdbscan", &ids).unwrap_or_default();
+    let clusters = cluster_labels_of(&ctx.inputs, cols::clusters::HDBSCAN, &ids).unwrap_or_default();
     let cluster = |id: &str| match clusters.get(id) {
         Some(c) if *c >= 0 => c.to_string(),
         Some(_) => "noise".to_string(),
@@ -146,11 +146,11 @@ fn example_recommendations(ctx: &Ctx) -> std::result::Result<Vec<(String, Vec<Re
         }
     }
     let first = ctx.inputs.query(Table::Recommendations, |lazy| {
-        lazy.select([col("track_id").unique()])
-            .sort(["track_id"], SortMultipleOptions::default())
+        lazy.select([col(cols::recommendations::TRACK_ID).unique()])
+            .sort([cols::recommendations::TRACK_ID], SortMultipleOptions::default())
             .limit(n as u32)
     })?;
-    let ids: Vec<String> = strs(&first, Table::Recommendations, "track_id").map_err(|e| e.to_string())?.into_iter().flatten().collect();
+    let ids: Vec<String> = strs(&first, Table::Recommendations, cols::recommendations::TRACK_ID).map_err(|e| e.to_string())?.into_iter().flatten().collect();
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     let mut recs = top_k_of(ctx, &refs)?;
     Ok(ids.into_iter().map(|id| { let r = recs.remove(&id).unwrap_or_default(); (id, r) }).collect())
@@ -159,20 +159,20 @@ fn example_recommendations(ctx: &Ctx) -> std::result::Result<Vec<(String, Vec<Re
 /// The first `neighbours` recommendations of each of `seeds`, by rank.
 fn top_k_of(ctx: &Ctx, seeds: &[&str]) -> std::result::Result<HashMap<String, Vec<Rec>>, String> {
     let t = Table::Recommendations;
-    let frame = ctx.inputs.rows_where_in(t, "track_id", seeds, &["track_id", "rank", "rec_track_id", "distance", "same_artist"])?;
+    let frame = ctx.inputs.rows_where_in(t, cols::recommendations::TRACK_ID, seeds, &[cols::recommendations::TRACK_ID, cols::recommendations::RANK, cols::recommendations::REC_TRACK_ID, cols::recommendations::DISTANCE, cols::recommendations::SAME_ARTIST])?;
     let frame: DataFrame = frame
         .lazy()
-        .filter(col("rank").lt_eq(lit(ctx.opts.neighbours as u32)))
-        .sort(["track_id", "rank"], SortMultipleOptions::default())
+        .filter(col(cols::recommendations::RANK).lt_eq(lit(ctx.opts.neighbours as u32)))
+        .sort([cols::recommendations::TRACK_ID, cols::recommendations::RANK], SortMultipleOptions::default())
         .collect()
         .map_err(|e| format!("sorting recommendations: {e}"))?;
     let read = || -> timbral_core::Result<_> {
         Ok((
-            strs(&frame, t, "track_id")?,
-            f64s(&frame, t, "rank")?,
-            strs(&frame, t, "rec_track_id")?,
-            f64s(&frame, t, "distance")?,
-            bools(&frame, t, "same_artist")?,
+            strs(&frame, t, cols::recommendations::TRACK_ID)?,
+            f64s(&frame, t, cols::recommendations::RANK)?,
+            strs(&frame, t, cols::recommendations::REC_TRACK_ID)?,
+            f64s(&frame, t, cols::recommendations::DISTANCE)?,
+            bools(&frame, t, cols::recommendations::SAME_ARTIST)?,
         ))
     };
     let (seed_ids, ranks, songs, distances, same) = read().map_err(|e| e.to_string())?;

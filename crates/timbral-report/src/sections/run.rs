@@ -1,7 +1,7 @@
 //! Section 8: how the tables were made (parameters, versions, timings) and the quality checks.
 
 use timbral_core::manifest::Manifest;
-use timbral_core::{Result, Table};
+use timbral_core::{Result, Table, cols};
 
 use super::Ctx;
 use crate::format::{int, num};
@@ -100,7 +100,7 @@ fn quality_table(ctx: &Ctx, s: &mut Section) {
         }
     };
     let t = Table::ClusterQuality;
-    match (strs(frame, t, "metric"), f64s(frame, t, "value")) {
+    match (strs(frame, t, cols::cluster_quality::METRIC), f64s(frame, t, cols::cluster_quality::VALUE)) {
         (Ok(names), Ok(values)) => s.push(Block::Table(TableBlock {
             caption: "Measured by `timbral cluster`".into(),
             header: vec!["metric".into(), "value".into()],
@@ -136,17 +136,17 @@ fn eval_table(ctx: &Ctx, s: &mut Section) {
     };
     let t = Table::Eval;
     let optional_f64 = |name: &str| f64s(frame, t, name).unwrap_or_else(|_| vec![None; frame.height()]);
-    let (metrics, values) = match (strs(frame, t, "metric"), f64s(frame, t, "value")) {
+    let (metrics, values) = match (strs(frame, t, cols::cluster_quality::METRIC), f64s(frame, t, cols::cluster_quality::VALUE)) {
         (Ok(m), Ok(v)) => (m, v),
         (Err(e), _) | (_, Err(e)) => {
             s.notice(format!("The eval metrics cannot be shown: {e}."));
             return;
         }
     };
-    let (mins, maxs) = (optional_f64("threshold_min"), optional_f64("threshold_max"));
-    let passed = bools(frame, t, "passed").unwrap_or_else(|_| vec![None; frame.height()]);
-    let descriptions = if has(frame, "description") {
-        strs(frame, t, "description").unwrap_or_else(|_| vec![None; frame.height()])
+    let (mins, maxs) = (optional_f64(cols::eval::THRESHOLD_MIN), optional_f64(cols::eval::THRESHOLD_MAX));
+    let passed = bools(frame, t, cols::eval::PASSED).unwrap_or_else(|_| vec![None; frame.height()]);
+    let descriptions = if has(frame, cols::eval::DESCRIPTION) {
+        strs(frame, t, cols::eval::DESCRIPTION).unwrap_or_else(|_| vec![None; frame.height()])
     } else {
         vec![None; frame.height()]
     };

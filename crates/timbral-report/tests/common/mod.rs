@@ -13,7 +13,7 @@ use std::path::Path;
 use polars::prelude::*;
 use timbral_core::contract::{pitch_columns, seed_feature_names, timbre_columns};
 use timbral_core::manifest::{Manifest, StageRecord};
-use timbral_core::{Table, Workdir};
+use timbral_core::{Table, Workdir, cols};
 
 pub const EVIL_ARTIST: &str = "<script>alert(1)</script>";
 pub const EVIL_GENRE: &str = "<b>bold</b> & co";
@@ -97,6 +97,55 @@ pub fn write(workdir: &Workdir, table: Table, columns: Vec<Column>) {
     workdir.write_table(table, &mut frame).unwrap();
 }
 
+/// Songs and their artists, as the `tracks` and `artists` tables want them.
+pub struct CatalogueRows<'a> {
+    pub track_ids: &'a [String],
+    pub titles: Vec<String>,
+    /// Index into the artist columns, per song.
+    pub artist_of: &'a [usize],
+    pub artist_ids: &'a [String],
+    pub artist_names: &'a [String],
+    pub artist_genres: &'a [Vec<String>],
+    pub durations: &'a [f64],
+    /// `tracks.source`; `location` is `{source}/{track_id}`.
+    pub source: &'a str,
+}
+
+/// Writes `tracks` (the optional analysis columns null) and `artists`.
+pub fn write_tracks_and_artists(workdir: &Workdir, rows: CatalogueRows) {
+    let n = rows.track_ids.len();
+    let per_song = |column: &[String]| rows.artist_of.iter().map(|&a| column[a].clone()).collect::<Vec<_>>();
+    let mut tracks = vec![
+        Column::new(cols::tracks::TRACK_ID.into(), rows.track_ids),
+        Column::new(cols::tracks::TITLE.into(), &rows.titles),
+        Column::new(cols::tracks::ARTIST_ID.into(), per_song(rows.artist_ids)),
+        Column::new(cols::tracks::ARTIST_NAME.into(), per_song(rows.artist_names)),
+        Column::new(cols::tracks::ALBUM.into(), vec![None::<&str>; n]),
+        list_column(cols::tracks::GENRES, rows.artist_of.iter().map(|&a| rows.artist_genres[a].clone()).collect()),
+        Column::new(cols::tracks::DURATION_S.into(), rows.durations),
+    ];
+    use cols::tracks::{KEY, KEY_CONFIDENCE, LOUDNESS, MODE, MODE_CONFIDENCE, TEMPO, TEMPO_CONFIDENCE, TIME_SIGNATURE, TIME_SIGNATURE_CONFIDENCE};
+    for name in [TEMPO, TEMPO_CONFIDENCE, KEY_CONFIDENCE, MODE_CONFIDENCE, TIME_SIGNATURE_CONFIDENCE, LOUDNESS] {
+        tracks.push(Column::new(name.into(), vec![None::<f64>; n]));
+    }
+    for name in [KEY, MODE, TIME_SIGNATURE] {
+        tracks.push(Column::new(name.into(), vec![None::<i32>; n]));
+    }
+    tracks.push(Column::new(cols::tracks::SOURCE.into(), vec![rows.source; n]));
+    let locations: Vec<String> = rows.track_ids.iter().map(|t| format!("{}/{t}", rows.source)).collect();
+    tracks.push(Column::new(cols::tracks::LOCATION.into(), locations));
+    write(workdir, Table::Tracks, tracks);
+    write(
+        workdir,
+        Table::Artists,
+        vec![
+            Column::new(cols::artists::ARTIST_ID.into(), rows.artist_ids),
+            Column::new(cols::artists::ARTIST_NAME.into(), rows.artist_names),
+            list_column(cols::artists::GENRES, rows.artist_genres.to_vec()),
+        ],
+    );
+}
+
 /// Builds the workdir under `dir` and returns it.
 pub fn build(dir: &Path, fixture: Fixture) -> Workdir {
     let workdir = Workdir::new(dir);
@@ -125,32 +174,20 @@ pub fn build(dir: &Path, fixture: Fixture) -> Workdir {
         }
     }
 
-    let mut tracks = vec![
-        Column::new("track_id".into(), &track_ids),
-        Column::new("title".into(), &titles),
-        Column::new("artist_id".into(), artist_of.iter().map(|&a| artist_ids[a].clone()).collect::<Vec<_>>()),
-        Column::new("artist_name".into(), artist_of.iter().map(|&a| artist_name(a, &fixture)).collect::<Vec<_>>()),
-        Column::new("album".into(), vec![None::<&str>; n]),
-        list_column("genres", artist_of.iter().map(|&a| artist_genres(a, &fixture)).collect()),
-        Column::new("duration_s".into(), &durations),
-    ];
-    for name in ["tempo", "tempo_confidence", "key_confidence", "mode_confidence", "time_signature_confidence", "loudness"] {
-        tracks.push(Column::new(name.into(), vec![None::<f64>; n]));
-    }
-    for name in ["key", "mode", "time_signature"] {
-        tracks.push(Column::new(name.into(), vec![None::<i32>; n]));
-    }
-    tracks.push(Column::new("source".into(), vec!["fixture"; n]));
-    tracks.push(Column::new("location".into(), track_ids.iter().map(|t| format!("fixture/{t}")).collect::<Vec<_>>()));
-    write(&workdir, Table::Tracks, tracks);
-    write(
+    let names: Vec<String> = (0..ARTISTS).map(|a| artist_name(a, &fixture)).collect();
+    let genres: Vec<Vec<String>> = (0..ARTISTS).map(|a| artist_genres(a, &fixture)).collect();
+    write_tracks_and_artists(
         &workdir,
-        Table::Artists,
-        vec![
-            Column::new("artist_id".into(), &artist_ids),
-            Column::new("artist_name".into(), (0..ARTISTS).map(|a| artist_name(a, &fixture)).collect::<Vec<_>>()),
-            list_column("genres", (0..ARTISTS).map(|a| artist_genres(a, &fixture)).collect()),
-        ],
+        CatalogueRows {
+            track_ids: &track_ids,
+            titles,
+            artist_of: &artist_of,
+            artist_ids: &artist_ids,
+            artist_names: &names,
+            artist_genres: &genres,
+            durations: &durations,
+            source: "fixture",
+        },
     );
 
     // Segments: about 3 per second, as in Echo Nest analyses; 1/10 of the length to stay small.

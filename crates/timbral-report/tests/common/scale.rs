@@ -14,7 +14,7 @@ use polars::prelude::*;
 use timbral_core::contract::seed_feature_names;
 use timbral_core::{Table, Workdir};
 
-use super::{list_column, write, write_recommendations, Rng};
+use super::{CatalogueRows, Rng, write, write_recommendations};
 
 const ND: usize = 10;
 const CLUSTERS: usize = 40;
@@ -61,32 +61,20 @@ pub fn write_catalogue(workdir: &Workdir, songs: usize, artists: usize, genres: 
         }
     }
     let durations: Vec<f64> = (0..songs).map(|_| (5.35 + 0.35 * rng.normal()).exp()).collect();
-    let mut tracks = vec![
-        Column::new("track_id".into(), &ids),
-        Column::new("title".into(), (0..songs).map(|i| format!("Song {i}")).collect::<Vec<_>>()),
-        Column::new("artist_id".into(), artist_of.iter().map(|&a| artist_ids[a].as_str()).collect::<Vec<_>>()),
-        Column::new("artist_name".into(), artist_of.iter().map(|&a| artist_names[a].as_str()).collect::<Vec<_>>()),
-        Column::new("album".into(), vec![None::<&str>; songs]),
-        list_column("genres", artist_of.iter().map(|&a| artist_genres[a].iter().map(|&g| genre_names[g].clone()).collect()).collect()),
-        Column::new("duration_s".into(), &durations),
-    ];
-    for name in ["tempo", "tempo_confidence", "key_confidence", "mode_confidence", "time_signature_confidence", "loudness"] {
-        tracks.push(Column::new(name.into(), vec![None::<f64>; songs]));
-    }
-    for name in ["key", "mode", "time_signature"] {
-        tracks.push(Column::new(name.into(), vec![None::<i32>; songs]));
-    }
-    tracks.push(Column::new("source".into(), vec!["synthetic"; songs]));
-    tracks.push(Column::new("location".into(), ids.iter().map(|t| format!("synth/{t}")).collect::<Vec<_>>()));
-    write(workdir, Table::Tracks, tracks);
-    write(
+    let genre_lists: Vec<Vec<String>> =
+        artist_genres.iter().map(|g| g.iter().map(|&g| genre_names[g].clone()).collect()).collect();
+    super::write_tracks_and_artists(
         workdir,
-        Table::Artists,
-        vec![
-            Column::new("artist_id".into(), &artist_ids),
-            Column::new("artist_name".into(), &artist_names),
-            list_column("genres", artist_genres.iter().map(|g| g.iter().map(|&g| genre_names[g].clone()).collect()).collect()),
-        ],
+        CatalogueRows {
+            track_ids: &ids,
+            titles: (0..songs).map(|i| format!("Song {i}")).collect(),
+            artist_of: &artist_of,
+            artist_ids: &artist_ids,
+            artist_names: &artist_names,
+            artist_genres: &genre_lists,
+            durations: &durations,
+            source: "synthetic",
+        },
     );
 
     // Seed features (the report reads t1 and t2 for its acousticness proxy) plus the extended

@@ -48,13 +48,11 @@ impl Checks {
     /// Parses TOML; `origin` names the file in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Checks> {
         let checks: Checks =
-            toml::from_str(text).map_err(|e| Error::Other(format!("checks file {origin}: {e}")))?;
+            toml::from_str(text).map_err(|e| Error::bad_input(origin, format!("not a checks file: {e}")))?;
         for (metric, bound) in &checks.metrics {
             let finite = |v: Option<f64>| v.is_none_or(f64::is_finite);
             if bound.min.is_none() && bound.max.is_none() || !finite(bound.min) || !finite(bound.max) {
-                return Err(Error::Other(format!(
-                    "checks file {origin}: metric `{metric}` needs a finite `min` and/or `max`"
-                )));
+                return Err(Error::bad_input(origin, format!("metric `{metric}` needs a finite `min` and/or `max`")));
             }
         }
         Ok(checks)

@@ -18,7 +18,7 @@ use std::path::Path;
 use polars::prelude::*;
 use timbral_core::error::PolarsContext;
 use timbral_core::matrix::strings;
-use timbral_core::{Error, Result, Table, Workdir};
+use timbral_core::{Error, Result, Table, Workdir, cols};
 
 use crate::catalogue::{read_space, Catalogue};
 use crate::hyperparams::{EvalParams, Labels, Space};
@@ -78,7 +78,7 @@ pub fn evaluate(workdir: &Workdir, params: &EvalParams) -> Result<Vec<Metric>> {
     let mut out = retrieval_metrics(&catalogue, params)?;
     out.push(trustworthiness(workdir, &catalogue, params)?);
     let clusters = workdir.read_table_if_exists(Table::Clusters)?;
-    for column in ["dbscan", "hdbscan"] {
+    for column in [cols::clusters::DBSCAN, cols::clusters::HDBSCAN] {
         let value = match &clusters {
             Some(frame) => metrics::noise_share(&labels(frame, column)?),
             None => None,
@@ -139,10 +139,10 @@ pub fn retrieval_metrics(catalogue: &Catalogue, params: &EvalParams) -> Result<V
 
 fn trustworthiness(workdir: &Workdir, catalogue: &Catalogue, params: &EvalParams) -> Result<Metric> {
     if let Some(frame) = workdir.read_table_if_exists(Table::ClusterQuality)? {
-        let names = strings(&frame, "cluster_quality", "metric")?;
+        let names = strings(&frame, "cluster_quality", cols::cluster_quality::METRIC)?;
         if let Some(row) = names.iter().position(|n| n == CLUSTER_TRUSTWORTHINESS) {
             let value = frame
-                .column("value")
+                .column(cols::cluster_quality::VALUE)
                 .ctx("table `cluster_quality`")?
                 .f64()
                 .ctx("table `cluster_quality` column `value`")?
@@ -178,7 +178,7 @@ fn aligned_features(workdir: &Workdir, catalogue: &Catalogue) -> Result<ndarray:
     for (i, id) in catalogue.track_ids.iter().enumerate() {
         let &r = row.get(id.as_str()).ok_or_else(|| Error::InvalidValue {
             table: "features".into(),
-            column: "track_id".into(),
+            column: cols::clusters::TRACK_ID.into(),
             why: format!("no row for track `{id}` of the embedding"),
         })?;
         out.row_mut(i).assign(&matrix.row(r));
@@ -200,7 +200,7 @@ fn best_silhouette(workdir: &Workdir) -> Result<Option<f64>> {
         return Ok(None);
     };
     let values = frame
-        .column("silhouette")
+        .column(cols::model_selection::SILHOUETTE)
         .ctx("table `model_selection`")?
         .f64()
         .ctx("table `model_selection` column `silhouette`")?;
@@ -273,12 +273,12 @@ pub fn apply_checks(metrics: Vec<Metric>, checks: Option<&Checks>) -> Result<Eva
 pub fn table(report: &EvalReport) -> Result<DataFrame> {
     let m = &report.metrics;
     df!(
-        "metric" => m.iter().map(|c| c.metric.name.as_str()).collect::<Vec<_>>(),
-        "value" => m.iter().map(|c| c.metric.value).collect::<Vec<_>>(),
-        "threshold_min" => m.iter().map(|c| c.bound.and_then(|b| b.min)).collect::<Vec<_>>(),
-        "threshold_max" => m.iter().map(|c| c.bound.and_then(|b| b.max)).collect::<Vec<_>>(),
-        "passed" => m.iter().map(|c| c.passed).collect::<Vec<_>>(),
-        "description" => m.iter().map(|c| c.metric.description.as_str()).collect::<Vec<_>>(),
+        cols::cluster_quality::METRIC => m.iter().map(|c| c.metric.name.as_str()).collect::<Vec<_>>(),
+        cols::cluster_quality::VALUE => m.iter().map(|c| c.metric.value).collect::<Vec<_>>(),
+        cols::eval::THRESHOLD_MIN => m.iter().map(|c| c.bound.and_then(|b| b.min)).collect::<Vec<_>>(),
+        cols::eval::THRESHOLD_MAX => m.iter().map(|c| c.bound.and_then(|b| b.max)).collect::<Vec<_>>(),
+        cols::eval::PASSED => m.iter().map(|c| c.passed).collect::<Vec<_>>(),
+        cols::eval::DESCRIPTION => m.iter().map(|c| c.metric.description.as_str()).collect::<Vec<_>>(),
     )
     .ctx("building eval")
 }
