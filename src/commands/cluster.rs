@@ -90,8 +90,13 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         .hdbscan_max_fit(args.hdbscan_max_fit)
         .stability_max_songs(args.stability_max_songs)
         .check()?;
-    let summary = timbral_cluster::run(&ctx.workdir, &params)?;
-    if args.timings {
+    run_with(ctx, &params, args.timings)
+}
+
+/// The stage with typed parameters; `timings` prints each step's seconds.
+pub fn run_with(ctx: &Context, params: &ClusterValidParams, timings: bool) -> anyhow::Result<()> {
+    let summary = timbral_cluster::run(&ctx.workdir, params)?;
+    if timings {
         for (step, seconds) in &summary.timings {
             println!("timing {step} {seconds:.4}");
         }

@@ -1,6 +1,6 @@
 //! `timbral eval`: quality metrics, checked against a TOML thresholds file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use timbral_similarity::{ParamGuard, eval};
 use timbral_similarity::hyperparams::EvalParams;
@@ -30,7 +30,6 @@ pub struct Args {
 }
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let checks = eval::load_checks(args.checks.as_deref())?;
     let params = EvalParams::builder()
         .space(args.space.into())
         .k(args.k)
@@ -38,7 +37,13 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         .knn(args.knn.into())
         .seed(ctx.seed)
         .check()?;
-    let report = eval::run(&ctx.workdir, &params, checks.as_ref())?;
+    run_with(ctx, &params, args.checks.as_deref())
+}
+
+/// The stage with typed parameters and an optional thresholds file, printing the metrics.
+pub fn run_with(ctx: &Context, params: &EvalParams, checks: Option<&Path>) -> anyhow::Result<()> {
+    let checks = eval::load_checks(checks)?;
+    let report = eval::run(&ctx.workdir, params, checks.as_ref())?;
     println!("{:<34}  {:>10}  {:>14}  result", "metric", "value", "threshold");
     for m in &report.metrics {
         let value = m.metric.value.map_or("n/a".to_string(), |v| format!("{v:.4}"));

@@ -32,7 +32,12 @@ impl From<SetArg> for FeatureSet {
 }
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let summary = compute_features(&ctx.workdir, args.set.into())?;
+    run_with(ctx, args.set.into())
+}
+
+/// The stage with typed parameters, printing what `timbral features` prints.
+pub fn run_with(ctx: &Context, set: FeatureSet) -> anyhow::Result<()> {
+    let summary = compute_features(&ctx.workdir, set)?;
     if ctx.quiet {
         return Ok(());
     }

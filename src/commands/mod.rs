@@ -1,6 +1,7 @@
 //! One module per subcommand. Each defines its clap `Args` and an `execute` function that
-//! turns them into library parameters and calls the stage crate; `run` reuses the same
-//! functions with each command's default arguments.
+//! turns them into typed library parameters; a stage's `run_with` takes those parameters,
+//! calls the stage crate and prints, and `run` calls it through the stage graph of
+//! `timbral-pipeline`.
 
 pub mod artists;
 pub mod cluster;
@@ -14,7 +15,6 @@ pub mod similarity;
 pub mod sql;
 pub mod synth;
 
-use clap::{Args as ClapArgs, FromArgMatches};
 use timbral_core::Workdir;
 use timbral_core::neighbors::KnnMethod;
 
@@ -75,16 +75,4 @@ fn init_logging(quiet: bool) {
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
-}
-
-/// A command's arguments as if given with no flags: the defaults that `run` uses.
-pub fn default_args<T: ClapArgs + FromArgMatches>() -> T {
-    parse_args(&["defaults"]).expect("every stage argument has a default")
-}
-
-/// Parses `argv` (program name first) as a command's arguments, as the command line would.
-pub fn parse_args<T: ClapArgs + FromArgMatches>(argv: &[impl AsRef<str>]) -> anyhow::Result<T> {
-    let command = T::augment_args(clap::Command::new("timbral"));
-    let matches = command.try_get_matches_from(argv.iter().map(AsRef::as_ref))?;
-    Ok(T::from_arg_matches(&matches)?)
 }

@@ -7,16 +7,16 @@ use super::Context;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Genres coloured on the map and drawn as density small multiples.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = ReportOptions::default().top_genres)]
     pub top_genres: usize,
     /// Artists (by song count) in the artist distance heatmap.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = ReportOptions::default().heatmap_artists)]
     pub heatmap_artists: usize,
     /// Most prolific artists whose nearest and farthest artists are listed.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = ReportOptions::default().prolific_artists)]
     pub prolific_artists: usize,
     /// Example songs shown with their nearest songs.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = ReportOptions::default().example_songs)]
     pub example_songs: usize,
 }
 
@@ -29,7 +29,12 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         seed: ctx.seed,
         ..ReportOptions::default()
     };
-    let summary = write_report(&ctx.workdir, &opts)?;
+    run_with(ctx, &opts)
+}
+
+/// The stage with typed options, printing where the report went and its notices.
+pub fn run_with(ctx: &Context, opts: &ReportOptions) -> anyhow::Result<()> {
+    let summary = write_report(&ctx.workdir, opts)?;
     if !ctx.quiet {
         println!("wrote {} with {} figures", summary.index.display(), summary.figures.len());
         for (title, notices) in &summary.sections {

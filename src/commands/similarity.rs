@@ -66,7 +66,12 @@ fn defaults() -> SimilarityParams {
 }
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let s = timbral_similarity::run(&ctx.workdir, &params(ctx, args)?)?;
+    run_with(ctx, &params(ctx, args)?)
+}
+
+/// The stage with typed parameters, printing what `timbral similarity` prints.
+pub fn run_with(ctx: &Context, params: &SimilarityParams) -> anyhow::Result<()> {
+    let s = timbral_similarity::run(&ctx.workdir, params)?;
     if !ctx.quiet {
         print_summary(&s);
     }
@@ -74,8 +79,8 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
 }
 
 /// The stage on a library too small to cluster (see `timbral_similarity::unclustered`).
-pub fn execute_unclustered(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let s = timbral_similarity::run_unclustered(&ctx.workdir, &params(ctx, args)?)?;
+pub fn run_unclustered_with(ctx: &Context, params: &SimilarityParams) -> anyhow::Result<()> {
+    let s = timbral_similarity::run_unclustered(&ctx.workdir, params)?;
     if !ctx.quiet {
         println!("similarity: too few songs to cluster, so no genre tables; neighbours by exact search");
         print_summary(&s);

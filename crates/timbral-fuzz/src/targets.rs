@@ -184,10 +184,11 @@ impl Kind {
             }
             Kind::MetadataCsv => {
                 let path = write(scratch, "metadata.csv", input);
-                // The same bytes through both readers: each refuses what it cannot key.
+                // The same bytes through both readers, keyed by `path` and by `track_id`; a seed
+                // has one key, so the input is accepted when either reader takes it.
                 let by_path = MetadataOverrides::read(&path).map(drop).map_err(|e| e.to_string());
                 let by_id = read_metadata(&path).map(drop).map_err(|e| e.to_string());
-                by_path.and(by_id)
+                by_path.or(by_id)
             }
             Kind::FeaturesCsv => {
                 let path = write(scratch, "features.csv", input);

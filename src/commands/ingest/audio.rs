@@ -27,22 +27,40 @@ pub struct Args {
     pub force: bool,
     /// Seconds one file may take to decode and analyse before it is recorded as failed; 0 for
     /// no limit.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_FILE_TIMEOUT_S)]
     pub file_timeout: u64,
 }
 
+/// `--file-timeout`'s default: ten minutes, far above any song's analysis here.
+pub const DEFAULT_FILE_TIMEOUT_S: u64 = 600;
+
+impl Args {
+    /// The command line's defaults for these folders (`timbral run --audio`).
+    pub fn for_dirs(dirs: Vec<PathBuf>, metadata: Option<PathBuf>, force: bool) -> Args {
+        Args { dirs, metadata, jobs: 0, force, file_timeout: DEFAULT_FILE_TIMEOUT_S }
+    }
+
+    pub fn options(&self) -> AudioIngestOptions {
+        AudioIngestOptions {
+            dirs: self.dirs.clone(),
+            metadata: self.metadata.clone(),
+            jobs: self.jobs,
+            force: self.force,
+            analyzer: AnalyzerConfig {
+                time_limit: (self.file_timeout > 0).then(|| Duration::from_secs(self.file_timeout)),
+                ..AnalyzerConfig::default()
+            },
+        }
+    }
+}
+
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let options = AudioIngestOptions {
-        dirs: args.dirs.clone(),
-        metadata: args.metadata.clone(),
-        jobs: args.jobs,
-        force: args.force,
-        analyzer: AnalyzerConfig {
-            time_limit: (args.file_timeout > 0).then(|| Duration::from_secs(args.file_timeout)),
-            ..AnalyzerConfig::default()
-        },
-    };
-    let summary = ingest_audio(&ctx.workdir, &options)?;
+    run_with(ctx, &args.options())
+}
+
+/// The ingestion with typed options, printing what `timbral ingest audio` prints.
+pub fn run_with(ctx: &Context, options: &AudioIngestOptions) -> anyhow::Result<()> {
+    let summary = ingest_audio(&ctx.workdir, options)?;
     println!(
         "audio: {} found, {} analysed, {} skipped (already ingested), {} failed, {} with unknown artist",
         summary.found, summary.analysed, summary.skipped, summary.failed, summary.unknown_artist

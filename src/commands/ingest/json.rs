@@ -22,7 +22,12 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         metadata: args.metadata.clone(),
         audio_features: args.audio_features.clone(),
     };
-    let summary = ingest_json(&ctx.workdir, &params)?;
+    run_with(ctx, &params)
+}
+
+/// The ingestion with typed parameters, printing its summary.
+pub fn run_with(ctx: &Context, params: &JsonParams) -> anyhow::Result<()> {
+    let summary = ingest_json(&ctx.workdir, params)?;
     println!("json: {summary}");
     Ok(())
 }

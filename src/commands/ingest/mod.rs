@@ -2,7 +2,7 @@
 
 pub mod audio;
 mod features_csv;
-mod json;
+pub mod json;
 mod msd;
 mod spotify;
 
