@@ -13,7 +13,7 @@
 # size asked for) and prints timbral / Python for the cluster stage.
 #
 # Environment: SEED (default 42), KEEP_WORKDIR=1 to keep the workdirs, TMPDIR for where they go
-# (1M songs need about 2 GB), WORKDIR=DIR to reuse one size's workdir from an earlier
+# (1M songs need about 2 GB), GENRES=N for synth's genre count (default 16), WORKDIR=DIR to reuse one size's workdir from an earlier
 # `KEEP_WORKDIR=1` run (its synth step is skipped), and what bench/cluster_vs_python.sh reads
 # (HDBSCAN_IMPL, PASSES).
 set -euo pipefail
@@ -93,7 +93,7 @@ for size in "${sizes[@]}"; do
         echo "== $songs songs / $artists artists in $work" >&2
         measure "$logs/synth.time" "$logs/synth.out" \
             "$timbral" --seed "$seed" --workdir "$work" synth --level features \
-            --songs "$songs" --artists "$artists"
+            --songs "$songs" --artists "$artists" ${GENRES:+--genres "$GENRES"}
         cat "$logs/synth.out" >&2
     fi
     steps=(cluster similarity eval report)

@@ -54,36 +54,41 @@ fn msd_files_never_panic() {
     campaign(Kind::Msd);
 }
 
-/// Every file of `regressions/<kind>/` (named `<what>-<iteration>.seed<index>.bin`, as
-/// `timbral-fuzz --findings` writes them) once broke the rules; each must now end cleanly.
+/// Every file of `regressions/<kind>/` (inputs that once broke the rules, named
+/// `<what>-<iteration>.seed<index>.bin` as `timbral-fuzz --findings` writes them) and of
+/// `hostile/<kind>/` (hand-made inputs of the shapes that break parsers, written by
+/// `hostile/make_hostile.py`) must end cleanly: accepted, or rejected naming its input.
 #[test]
-fn committed_regression_inputs_end_cleanly() {
+fn committed_inputs_end_cleanly() {
     install_panic_hook();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("regressions");
     let scratch = tempfile::tempdir().unwrap();
-    let mut replayed = 0;
-    for kind in Kind::all() {
-        let Ok(entries) = std::fs::read_dir(root.join(kind.name())) else { continue };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            let index: usize = name
-                .rsplit_once(".seed")
-                .and_then(|(_, rest)| rest.strip_suffix(".bin"))
-                .and_then(|i| i.parse().ok())
-                .unwrap_or_else(|| panic!("{name}: expected <what>-<iteration>.seed<index>.bin"));
-            let input = std::fs::read(&path).unwrap();
-            let outcome = replay(kind, &input, index, scratch.path(), &Limits::default()).unwrap();
-            match outcome {
-                Some(Ok(Outcome::Accepted)) => {}
-                Some(Ok(Outcome::Rejected(why))) => {
-                    assert!(kind.names_its_input(&why), "{name}: unclear error: {why}")
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut replayed = Vec::new();
+    for folder in ["regressions", "hostile"] {
+        for kind in Kind::all() {
+            let Ok(entries) = std::fs::read_dir(crate_dir.join(folder).join(kind.name())) else { continue };
+            for entry in entries {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                let index: usize = name
+                    .rsplit_once(".seed")
+                    .and_then(|(_, rest)| rest.strip_suffix(".bin"))
+                    .and_then(|i| i.parse().ok())
+                    .unwrap_or_else(|| panic!("{name}: expected <what>.seed<index>.bin"));
+                let input = std::fs::read(&path).unwrap();
+                let outcome = replay(kind, &input, index, scratch.path(), &Limits::default()).unwrap();
+                let shown = format!("{folder}/{}/{name}", kind.name());
+                match outcome {
+                    Some(Ok(Outcome::Accepted)) => {}
+                    Some(Ok(Outcome::Rejected(why))) => {
+                        assert!(kind.names_its_input(&why), "{shown}: unclear error: {why}")
+                    }
+                    Some(Err(panic)) => panic!("{shown} panics: {panic}"),
+                    None => panic!("{shown} hangs"),
                 }
-                Some(Err(panic)) => panic!("{}/{name} panics again: {panic}", kind.name()),
-                None => panic!("{}/{name} hangs again", kind.name()),
+                replayed.push(shown);
             }
-            replayed += 1;
         }
     }
-    println!("{replayed} regression inputs replayed");
+    assert!(replayed.iter().filter(|p| p.starts_with("hostile/")).count() >= 9, "hostile inputs missing: {replayed:?}");
 }

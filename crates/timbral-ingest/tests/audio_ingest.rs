@@ -330,3 +330,24 @@ fn nothing_analysable_fails_after_recording_every_failure() {
     assert_eq!(errors.height(), 2);
     assert!(!wd.has_table(Table::Tracks));
 }
+
+#[test]
+fn files_over_the_time_limit_become_error_rows_and_the_ingest_goes_on() {
+    let music = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let wd = Workdir::new(work.path());
+    write_wav(&music.path().join("a.wav"), &melody(1));
+    write_wav(&music.path().join("b.wav"), &melody(2));
+    let mut limited = options(&[music.path()]);
+    limited.analyzer.time_limit = Some(std::time::Duration::ZERO);
+    let err = ingest_audio(&wd, &limited).unwrap_err();
+    assert!(matches!(err, timbral_core::Error::NoUsableInput(_)), "{err}");
+    let errors = wd.read_table(Table::IngestErrors).unwrap();
+    let mut locations = strings(&errors, "location");
+    locations.sort();
+    let expected: Vec<String> = ["a.wav", "b.wav"].iter().map(|f| music.path().join(f).to_string_lossy().into_owned()).collect();
+    assert_eq!(locations, expected, "each file is recorded, the first failure ends nothing");
+    assert!(strings(&errors, "error").iter().all(|e| e.contains("time limit")), "{errors}");
+    // Without the limit the same files are analysed.
+    assert_eq!(ingest(&wd, &[music.path()]).analysed, 2);
+}

@@ -27,17 +27,19 @@ pub struct Args {
     pub force: bool,
     /// Seconds one file may take to decode and analyse before it is recorded as failed; 0 for
     /// no limit.
-    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_FILE_TIMEOUT_S)]
+    #[arg(long, value_name = "SECONDS", default_value_t = default_file_timeout())]
     pub file_timeout: u64,
 }
 
-/// `--file-timeout`'s default: ten minutes, far above any song's analysis here.
-pub const DEFAULT_FILE_TIMEOUT_S: u64 = 600;
+/// `--file-timeout`'s default: the analyzer's own time limit.
+fn default_file_timeout() -> u64 {
+    AnalyzerConfig::default().time_limit.map_or(0, |limit| limit.as_secs())
+}
 
 impl Args {
     /// The command line's defaults for these folders (`timbral run --audio`).
     pub fn for_dirs(dirs: Vec<PathBuf>, metadata: Option<PathBuf>, force: bool) -> Args {
-        Args { dirs, metadata, jobs: 0, force, file_timeout: DEFAULT_FILE_TIMEOUT_S }
+        Args { dirs, metadata, jobs: 0, force, file_timeout: default_file_timeout() }
     }
 
     pub fn options(&self) -> AudioIngestOptions {

@@ -82,7 +82,7 @@ fn exact_best(
     let query = query.expect("points are a standard-layout matrix");
     let mut best: Vec<Neighbour> = candidates
         .map(|index| {
-            let distance = euclidean(&points.row(index), query);
+            let distance = euclidean(points.row(index), query);
             Neighbour { index, distance }
         })
         .collect();

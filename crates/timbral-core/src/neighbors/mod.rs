@@ -164,7 +164,7 @@ pub fn nearest_filtered(
         .filter(|&j| keep(j))
         .map(|j| Neighbour {
             index: j,
-            distance: euclidean(&points.row(j), query),
+            distance: euclidean(points.row(j), query),
         })
         .collect();
     if candidates.len() > k && k > 0 {
@@ -288,7 +288,7 @@ mod tests {
                 assert!(row.windows(2).all(|w| w[0].distance <= w[1].distance));
                 for n in row {
                     assert_ne!(n.index, i);
-                    let d = euclidean(&points.row(i), &points.row(n.index));
+                    let d = euclidean(points.row(i), points.row(n.index));
                     assert!((d - n.distance).abs() < 1e-12);
                 }
             }

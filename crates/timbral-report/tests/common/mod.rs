@@ -519,8 +519,11 @@ fn recommendation_table(workdir: &Workdir, ids: &[String], artist_of: &[usize], 
     write_recommendations(workdir, (&t_col, r_col, &rec_col, d_col, same_col));
 }
 
-/// Writes `recommendations` from its columns: seed, rank, recommended song, distance, same artist.
-pub fn write_recommendations<S: AsRef<str>>(workdir: &Workdir, (seeds, ranks, recs, distances, same): (&[S], Vec<u32>, &[S], Vec<f64>, Vec<bool>)) {
+/// The columns of `recommendations`: seed, rank, recommended song, distance, same artist.
+pub type RecommendationColumns<'a, S> = (&'a [S], Vec<u32>, &'a [S], Vec<f64>, Vec<bool>);
+
+/// Writes `recommendations` from its columns.
+pub fn write_recommendations<S: AsRef<str>>(workdir: &Workdir, (seeds, ranks, recs, distances, same): RecommendationColumns<S>) {
     fn text<S: AsRef<str>>(v: &[S]) -> Vec<&str> {
         v.iter().map(AsRef::as_ref).collect()
     }
