@@ -1,16 +1,17 @@
-//! Density clustering with petal-clustering: DBSCAN with eps from the knee of the k-distance
-//! curve, and HDBSCAN. Labels are canonical: clusters are numbered by their first member in
+//! Density clustering: DBSCAN with eps from the knee of the k-distance curve (on a grid, in
+//! O(n) memory: [`crate::grid_dbscan`]), and HDBSCAN with petal-clustering. Labels are canonical: clusters are numbered by their first member in
 //! input order, and noise is -1, so equal partitions give equal label vectors.
 
 use std::collections::HashMap;
 
 use ndarray17::Array2 as Array2v17;
 use ndarray::{ArrayView2, Axis};
-use petal_clustering::{Dbscan, Fit, HDbscan};
+use petal_clustering::{Fit, HDbscan};
 use petal_neighbors::distance::Euclidean;
 use timbral_core::Result;
 use timbral_core::neighbors::{self, KnnMethod, seeded_sample};
 
+use crate::grid_dbscan;
 use crate::place::majority_labels;
 
 /// DBSCAN result with the curve that chose eps.
@@ -56,9 +57,8 @@ pub fn dbscan_at_knee(data: ArrayView2<f64>, min_samples: usize) -> DbscanResult
     let kdistance = k_distance_curve(data, min_samples);
     let knee = knee(&kdistance);
     let eps = kdistance.get(knee).copied().unwrap_or(0.0).max(f64::MIN_POSITIVE);
-    let input = to_ndarray17(data);
-    let (clusters, _noise) = Dbscan::new(eps, min_samples, Euclidean::default()).fit(&input, None);
-    DbscanResult { labels: canonical_labels(data.nrows(), clusters), eps, kdistance, knee }
+    let labels = grid_dbscan::dbscan(data, eps, min_samples);
+    DbscanResult { labels, eps, kdistance, knee }
 }
 
 /// HDBSCAN labels and which songs the model was fitted on.

@@ -12,6 +12,7 @@
 
 pub mod density;
 pub mod distance;
+pub mod grid_dbscan;
 pub mod hyperparams;
 pub mod kmeans;
 pub mod metrics;
