@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{analysis_tables, read, read_file, table_path};
+use common::{analysis_tables, ok, read, read_file, table_path};
 use polars::prelude::*;
 use timbral_core::Table;
 
@@ -18,16 +18,6 @@ fn timbral(workdir: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("timbral starts")
-}
-
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "timbral failed: {}\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn manifest(workdir: &Path) -> serde_json::Value {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{INGEST_TABLES, analysis_tables, read, table_path};
+use common::{INGEST_TABLES, analysis_tables, ok, read, table_path};
 use timbral_core::{Table, WhenHeld, Workdir, WorkdirLock, cols};
 
 mod common;
@@ -22,16 +22,6 @@ fn command(workdir: &Path, args: &[&str]) -> Command {
 
 fn timbral(workdir: &Path, args: &[&str]) -> Output {
     command(workdir, args).output().expect("timbral starts")
-}
-
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "timbral failed: {}\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// A 16-bit mono WAV of `seconds` of two decaying tones struck `rate` times a second, plus a

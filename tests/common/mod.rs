@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+use std::process::Output;
 
 use polars::prelude::*;
 use timbral_core::{Table, Workdir};
@@ -29,4 +30,15 @@ pub fn read(root: &Path, table: Table) -> DataFrame {
 pub fn read_file(path: &Path) -> DataFrame {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     ParquetReader::new(file).finish().unwrap()
+}
+
+/// The stdout of a `timbral` run that must succeed; its stderr and stdout when it did not.
+pub fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "timbral failed: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
