@@ -1,16 +1,8 @@
 //! `timbral cluster`: standardise, reduce (PCA, UMAP) and cluster (K-Means, DBSCAN, HDBSCAN).
 
-use timbral_cluster::{ClusterParams, ClusterValidParams, FeatureSet, Metric, ParamGuard};
+use timbral_cluster::{ClusterParams, ClusterValidParams, Metric, ParamGuard};
 
-use super::{Context, KnnArg};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SetArg {
-    /// The study's 90 timbre features.
-    Seed,
-    /// Every numeric column of `features` (needs `timbral features --set extended`).
-    Extended,
-}
+use super::{Context, KnnArg, SetArg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MetricArg {
@@ -72,10 +64,7 @@ fn defaults() -> ClusterValidParams {
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let params = ClusterParams::new(ctx.seed)
-        .feature_set(match args.set {
-            SetArg::Seed => FeatureSet::Seed,
-            SetArg::Extended => FeatureSet::Extended,
-        })
+        .feature_set(args.set.into())
         .k_range(args.k_min, args.k_max)
         .umap_dims(args.umap_dims)
         .n_neighbors(args.n_neighbors)

@@ -2,33 +2,16 @@
 
 use timbral_features::{FeatureSet, compute_features};
 
-use super::Context;
+use super::{Context, SetArg};
 
 /// How many excluded tracks to list before summarising the rest.
 const EXCLUDED_SHOWN: usize = 20;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SetArg {
-    /// The study's 90 features: 12 timbre means and 78 covariances.
-    Seed,
-    /// Seed features plus timbre-over-time columns (see docs/features.md).
-    Extended,
-}
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Which feature set to compute.
     #[arg(long, value_enum, default_value = "seed")]
     pub set: SetArg,
-}
-
-impl From<SetArg> for FeatureSet {
-    fn from(set: SetArg) -> Self {
-        match set {
-            SetArg::Seed => FeatureSet::Seed,
-            SetArg::Extended => FeatureSet::Extended,
-        }
-    }
 }
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {

@@ -15,7 +15,7 @@ pub mod similarity;
 pub mod sql;
 pub mod synth;
 
-use timbral_core::Workdir;
+use timbral_core::{FeatureSet, Workdir};
 use timbral_core::neighbors::KnnMethod;
 
 /// `--knn`: how nearest neighbours are searched.
@@ -35,6 +35,24 @@ impl From<KnnArg> for KnnMethod {
             KnnArg::Auto => KnnMethod::Auto,
             KnnArg::Exact => KnnMethod::Exact,
             KnnArg::Approx => KnnMethod::Approx,
+        }
+    }
+}
+
+/// `--set`: which feature set `features` holds and the later stages read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SetArg {
+    /// The study's 90 features: 12 timbre means and 78 covariances.
+    Seed,
+    /// Seed features plus timbre-over-time columns (see docs/features.md).
+    Extended,
+}
+
+impl From<SetArg> for FeatureSet {
+    fn from(set: SetArg) -> FeatureSet {
+        match set {
+            SetArg::Seed => FeatureSet::Seed,
+            SetArg::Extended => FeatureSet::Extended,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use polars::prelude::*;
-use polars::sql::SQLContext;
+use timbral_core::sql::{SqlSession, table_summary};
 use timbral_core::{Table, Workdir, io};
 
 use super::Context;
@@ -34,48 +34,14 @@ pub struct Args {
 }
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let mut sql = sql_context(&ctx.workdir)?;
+    let mut session = SqlSession::open(&ctx.workdir);
     match &args.query {
         Some(query) => {
-            let mut result = run_query(&mut sql, query)?;
+            let mut result = session.query(query)?;
             emit(&mut result, args)
         }
-        None => repl(&mut sql, ctx, args),
+        None => repl(&mut session, ctx, args),
     }
-}
-
-/// A SQL context with every existing table registered under its contract name.
-fn sql_context(workdir: &Workdir) -> anyhow::Result<SQLContext> {
-    let sql = SQLContext::new();
-    for table in workdir.existing_tables() {
-        match workdir.scan_table(table) {
-            Ok(frame) => sql.register(table.name(), frame),
-            Err(err) => tracing::warn!("table `{}` skipped: {err}", table.name()),
-        }
-    }
-    Ok(sql)
-}
-
-/// Only statements that read are accepted: the tables on disk are never changed by SQL.
-fn run_query(sql: &mut SQLContext, query: &str) -> anyhow::Result<DataFrame> {
-    let first_word = query
-        .trim_start_matches(|c: char| c.is_whitespace() || c == '(')
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_ascii_uppercase();
-    const READ_ONLY: [&str; 5] = ["SELECT", "WITH", "SHOW", "EXPLAIN", "VALUES"];
-    if !READ_ONLY.contains(&first_word.as_str()) {
-        bail!(
-            "only read-only queries are allowed (SELECT, WITH, SHOW, EXPLAIN, VALUES); got `{first_word}`"
-        );
-    }
-    let tables = sql.get_tables();
-    let frame = sql
-        .execute(query)
-        .and_then(|lazy| lazy.collect())
-        .map_err(|e| anyhow::anyhow!("query failed: {e} (tables: {})", tables.join(", ")))?;
-    Ok(frame)
 }
 
 /// The format asked for, or the one the output file's extension names.
@@ -170,21 +136,21 @@ fn render_table(frame: &DataFrame) -> String {
     out.join("\n")
 }
 
-fn repl(sql: &mut SQLContext, ctx: &Context, args: &Args) -> anyhow::Result<()> {
+fn repl(session: &mut SqlSession, ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let mut editor = rustyline::DefaultEditor::new()?;
     let history = ctx.workdir.root().join(".timbral_sql_history");
     let _ = editor.load_history(&history);
     println!(
         "timbral SQL on {} (tables: {}). End with Ctrl-D.",
         ctx.workdir.root().display(),
-        sql.get_tables().join(", ")
+        session.tables().join(", ")
     );
     loop {
         match editor.readline("sql> ") {
             Ok(line) if line.trim().is_empty() => continue,
             Ok(line) => {
                 let _ = editor.add_history_entry(line.as_str());
-                match run_query(sql, &line) {
+                match session.query(&line) {
                     Ok(mut result) => {
                         if let Err(err) = emit(&mut result, args) {
                             eprintln!("error: {err:#}");
@@ -217,15 +183,7 @@ pub fn list_tables(ctx: &Context) -> anyhow::Result<()> {
 }
 
 fn print_table_summary(workdir: &Workdir, table: Table) -> anyhow::Result<()> {
-    let mut lazy = workdir.scan_table(table)?;
-    let schema = lazy.collect_schema()?;
-    let rows = lazy
-        .select([len()])
-        .collect()?
-        .column("len")?
-        .get(0)?
-        .extract::<u64>()
-        .unwrap_or(0);
+    let (rows, schema) = table_summary(workdir, table)?;
     println!("{} ({rows} rows)", table.name());
     for (name, dtype) in schema.iter() {
         println!("  {name}: {dtype}");

@@ -1,9 +1,8 @@
 //! `timbral synth`: a synthetic catalogue for benchmarks (see the timbral-synth crate).
 
-use timbral_synth::{DEFAULT_GENRES, Level, SynthParams, synthesize};
+use timbral_synth::{Level, ParamGuard, SynthParams, synthesize};
 
-use super::Context;
-use super::features::SetArg;
+use super::{Context, SetArg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LevelArg {
@@ -24,13 +23,13 @@ table: run cluster, similarity, eval and report next (not features or run, which
 segments). Same --seed, same tables.")]
 pub struct Args {
     /// Number of songs.
-    #[arg(long, default_value_t = 13_000)]
+    #[arg(long, default_value_t = SynthParams::defaults().songs())]
     pub songs: usize,
     /// Number of artists (at most the number of songs; each gets at least one song).
-    #[arg(long, default_value_t = 9_000)]
+    #[arg(long, default_value_t = SynthParams::defaults().artists())]
     pub artists: usize,
     /// Number of genres (at most the number of artists).
-    #[arg(long, default_value_t = DEFAULT_GENRES)]
+    #[arg(long, default_value_t = SynthParams::defaults().genres())]
     pub genres: usize,
     /// Write segments, or reduce them at once to the features table.
     #[arg(long, value_enum, default_value = "segments")]
@@ -48,7 +47,8 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let params = SynthParams::new(args.songs, args.artists)
         .genres(args.genres)
         .seed(ctx.seed)
-        .level(level);
+        .level(level)
+        .check()?;
     let started = std::time::Instant::now();
     let summary = synthesize(&ctx.workdir, &params)?;
     if !ctx.quiet {

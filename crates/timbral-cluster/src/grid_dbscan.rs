@@ -37,7 +37,7 @@ pub fn dbscan(data: ArrayView2<f64>, eps: f64, min_samples: usize) -> Vec<i32> {
         let here: Vec<usize> = grid.cells[key].iter().copied().filter(|&i| core[i]).collect();
         let Some(&representative) = here.first() else { continue };
         for offset in &grid.reach {
-            let other: Cell = key.iter().zip(offset).map(|(k, o)| k + o).collect();
+            let other = shifted(key, offset);
             if other <= *key {
                 continue;
             }
@@ -66,6 +66,11 @@ pub fn dbscan(data: ArrayView2<f64>, eps: f64, min_samples: usize) -> Vec<i32> {
         }
     }
     labels
+}
+
+/// The cell `offset` away from `cell`.
+fn shifted(cell: &Cell, offset: &Cell) -> Cell {
+    cell.iter().zip(offset).map(|(k, o)| k + o).collect()
 }
 
 struct Grid<'a> {
@@ -99,26 +104,23 @@ impl<'a> Grid<'a> {
         distance <= self.eps_squared
     }
 
-    /// The points of the cells within reach of `i`'s cell, cell by cell.
-    fn candidates(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
-        let cell = self.cell_of(i);
-        self.reach.iter().flat_map(move |offset| {
-            let key: Cell = cell.iter().zip(offset).map(|(k, o)| k + o).collect();
-            self.cells.get(&key).into_iter().flatten().copied()
-        })
+    /// The points of the cells within reach of `cell`, cell by cell.
+    fn candidates<'c>(&'c self, cell: &'c Cell) -> impl Iterator<Item = usize> + 'c {
+        self.reach.iter().flat_map(move |offset| self.cells.get(&shifted(cell, offset)).into_iter().flatten().copied())
     }
 
     /// Whether at least `count` points (`i` included) are within `eps` of `i`.
     fn reaches_count(&self, i: usize, count: usize) -> bool {
-        let own = &self.cells[&self.cell_of(i)];
-        if own.len() >= count {
+        let cell = self.cell_of(i);
+        if self.cells[&cell].len() >= count {
             return true;
         }
-        self.candidates(i).filter(|&j| self.within(i, j)).take(count).count() >= count
+        self.candidates(&cell).filter(|&j| self.within(i, j)).take(count).count() >= count
     }
 
     fn lowest_core_neighbour(&self, i: usize, core: &[bool]) -> Option<usize> {
-        self.candidates(i).filter(|&j| core[j] && self.within(i, j)).min()
+        let cell = self.cell_of(i);
+        self.candidates(&cell).filter(|&j| core[j] && self.within(i, j)).min()
     }
 }
 

@@ -1,17 +1,13 @@
 //! Parameters of the cluster stage, with their defaults and validation.
 
 use linfa::ParamGuard;
+
+use crate::umap::UmapSettings;
 use timbral_core::neighbors::KnnMethod;
 use timbral_core::{Error, Result, timbral_ensure};
 
-/// Which columns of `features` are clustered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeatureSet {
-    /// The study's 90 timbre features (`timbral_core::contract::seed_feature_names`).
-    Seed,
-    /// Every numeric column of `features` except `track_id`.
-    Extended,
-}
+/// Which columns of `features` are clustered: the study's 90 or every numeric column.
+pub use timbral_core::FeatureSet;
 
 /// Distance used by UMAP, its kNN graph and the neighbourhood quality metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +23,14 @@ impl Metric {
             Metric::Euclidean => "euclidean",
             Metric::Cosine => "cosine",
         }
+    }
+
+    /// The metric called `name` (as [`Metric::name`] writes it).
+    pub fn from_name(name: &str) -> Result<Metric> {
+        [Metric::Euclidean, Metric::Cosine].into_iter().find(|m| m.name() == name).ok_or_else(|| Error::InvalidParameter {
+            name: "metric",
+            why: format!("unknown metric `{name}`; expected `euclidean` or `cosine`"),
+        })
     }
 }
 
@@ -284,6 +288,11 @@ impl ClusterValidParams {
     pub fn umap_epochs(songs: usize) -> usize {
         if songs <= 10_000 { 500 } else { 200 }
     }
+
+    /// The UMAP settings of a fit on `songs` songs.
+    pub fn umap_settings(&self, songs: usize) -> UmapSettings {
+        UmapSettings { n_neighbors: self.n_neighbors, min_dist: self.min_dist, metric: self.metric, n_epochs: Self::umap_epochs(songs) }
+    }
 }
 
 #[cfg(test)]
@@ -297,17 +306,11 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let err = ClusterParams::new(1).k_range(5, 3).check().unwrap_err().to_string();
-        assert!(err.contains("k-max"), "{err}");
-        let err = ClusterParams::new(1).min_dist(1.5).check().unwrap_err().to_string();
-        assert!(err.contains("min-dist"), "{err}");
-        for (params, option) in [
-            (ClusterParams::new(1).hdbscan_max_fit(MIN_SONGS - 1), "hdbscan-max-fit"),
-            (ClusterParams::new(1).stability_max_songs(MIN_SONGS - 1), "stability-max-songs"),
-        ] {
-            let err = params.check().unwrap_err().to_string();
-            assert!(err.contains(option) && err.contains("at least 10"), "{err}");
-        }
+        let rejected = |params: ClusterParams| params.check().unwrap_err().parameter();
+        assert_eq!(rejected(ClusterParams::new(1).k_range(5, 3)), Some("k-max"));
+        assert_eq!(rejected(ClusterParams::new(1).min_dist(1.5)), Some("min-dist"));
+        assert_eq!(rejected(ClusterParams::new(1).hdbscan_max_fit(MIN_SONGS - 1)), Some("hdbscan-max-fit"));
+        assert_eq!(rejected(ClusterParams::new(1).stability_max_songs(MIN_SONGS - 1)), Some("stability-max-songs"));
         ClusterParams::new(1).hdbscan_max_fit(MIN_SONGS).stability_max_songs(MIN_SONGS).check().unwrap();
     }
 
@@ -317,9 +320,9 @@ mod tests {
         assert_eq!(fitted.k_max, 4);
         assert_eq!(fitted.n_neighbors, 11);
         assert!(warnings.iter().any(|w| w.contains("n-neighbors 15 reduced to 11")), "{warnings:?}");
-        let err = ClusterParams::new(1).check().unwrap().fit_to(5).unwrap_err().to_string();
-        assert!(err.contains("has 5 row(s)") && err.contains("features"), "{err}");
-        let err = ClusterParams::new(1).k_range(8, 9).check().unwrap().fit_to(12).unwrap_err().to_string();
-        assert!(err.contains("k-min 8"), "{err}");
+        let err = ClusterParams::new(1).check().unwrap().fit_to(5).unwrap_err();
+        assert!(matches!(&err, Error::TooFewRows { table, rows: 5, .. } if table == "features"), "{err}");
+        let err = ClusterParams::new(1).k_range(8, 9).check().unwrap().fit_to(12).unwrap_err();
+        assert_eq!(err.parameter(), Some("k-min"), "{err}");
     }
 }

@@ -16,6 +16,7 @@ pub mod grid_dbscan;
 pub mod hyperparams;
 pub mod kmeans;
 pub mod metrics;
+pub mod model;
 pub mod output;
 pub mod pca;
 pub mod pipeline;
@@ -26,6 +27,7 @@ pub mod umap;
 
 pub use hyperparams::{ClusterParams, ClusterValidParams, FeatureSet, Metric};
 pub use linfa::ParamGuard;
+pub use model::ClusterModel;
 pub use output::{ClusterOutput, ClusterSummary};
 pub use pipeline::{cluster_matrix, run};
 pub use place::{PlaceSummary, place_new};

@@ -14,16 +14,16 @@ use timbral_core::{Result, Table, Workdir};
 use crate::density;
 use crate::distance::{Graph, prepare, self_graph};
 use crate::hyperparams::{ClusterValidParams, Metric, QUALITY_K};
-use crate::kmeans::{self, KMeansSelection};
+use crate::kmeans;
 use crate::metrics;
 use crate::pca::Pca;
 use timbral_core::scaler::Scaler;
 use crate::tables;
-use crate::output::{ClusterOutput, ClusterSummary, PC_SCORES};
-use crate::umap::{self, UmapModel, UmapSettings};
+use crate::output::{ClusterOutput, ClusterSummary, PC_SCORES, StabilityFigures};
+use crate::model::ClusterModel;
+use crate::umap::{self, UmapModel};
 
-/// Runs the stage on `features` and writes `scaler`, `pca`, `embedding`, `clusters`,
-/// `model_selection`, `kdistance` and `cluster_quality`.
+/// Runs the stage on `features` and writes the tables of [`tables::CLUSTER_TABLES`].
 pub fn run(workdir: &Workdir, params: &ClusterValidParams) -> Result<ClusterSummary> {
     let started = Instant::now();
     let frame = workdir.read_table(Table::Features)?;
@@ -34,7 +34,7 @@ pub fn run(workdir: &Workdir, params: &ClusterValidParams) -> Result<ClusterSumm
     out.timings.insert(0, ("load", load_seconds));
     let write_started = Instant::now();
     // In the order of `CLUSTER_TABLES`.
-    let builders: [FrameBuilder; 7] = [
+    let builders: [FrameBuilder; 8] = [
         tables::scaler_frame,
         tables::pca_frame,
         tables::embedding_frame,
@@ -42,6 +42,7 @@ pub fn run(workdir: &Workdir, params: &ClusterValidParams) -> Result<ClusterSumm
         tables::model_selection_frame,
         tables::kdistance_frame,
         tables::quality_frame,
+        |out| out.model.frame(),
     ];
     for (table, build) in tables::CLUSTER_TABLES.into_iter().zip(builders) {
         workdir.write_table(table, &mut build(&out)?)?;
@@ -58,7 +59,7 @@ pub fn run(workdir: &Workdir, params: &ClusterValidParams) -> Result<ClusterSumm
         songs: out.track_ids.len(),
         features: out.scaler.features.len(),
         chosen_k: out.kmeans.chosen_k,
-        quality: out.quality,
+        quality: out.quality(),
         warnings: out.warnings,
         timings: out.timings,
     })
@@ -109,12 +110,7 @@ pub fn cluster_matrix(
     clock.lap("knn_silhouette");
     bar.inc(1);
 
-    let settings = UmapSettings {
-        n_neighbors: params.n_neighbors,
-        min_dist: params.min_dist,
-        metric: params.metric,
-        n_epochs: ClusterValidParams::umap_epochs(n),
-    };
+    let settings = params.umap_settings(n);
     let umap_2d = umap::fit(prepared.view(), &graph.indices, &graph.distances, 2, &settings, params.seed)?;
     clock.lap("umap_2d");
     let umap_nd = umap::fit(prepared.view(), &graph.indices, &graph.distances, params.umap_dims, &settings, params.seed)?;
@@ -144,38 +140,8 @@ pub fn cluster_matrix(
     clock.record("stability", stability_seconds);
     bar.inc(2);
     bar.finish_and_clear();
-    let stability_songs = stability.songs;
-    let stability_aris = stability.aris(&hdbscan.labels);
-
-    let quality = vec![
-        ("songs", n as f64),
-        ("features", scaler.features.len() as f64),
-        ("kmeans_chosen_k", kmeans.chosen_k as f64),
-        ("kmeans_silhouette", chosen_score(&kmeans)),
-        ("pca_components_80", pca.components_for(0.8) as f64),
-        ("pca_components_90", pca.components_for(0.9) as f64),
-        ("pca_ratio_2", pca.cumulative_ratio().get(1).copied().unwrap_or(1.0)),
-        ("trustworthiness_2d_k15", neighbourhood.trustworthiness),
-        ("neighbours_preserved_2d_k15", neighbourhood.preserved),
-        ("quality_songs_scored", neighbourhood.rows as f64),
-        ("knn_approximate", f64::from(u8::from(knn_method == Method::NnDescent))),
-        ("knn_recall_k15", neighbourhood.graph_recall),
-        ("dbscan_eps", dbscan.eps),
-        ("dbscan_clusters", density::cluster_count(&dbscan.labels) as f64),
-        ("dbscan_noise_share", density::noise_share(&dbscan.labels)),
-        ("hdbscan_clusters", density::cluster_count(&hdbscan.labels) as f64),
-        ("hdbscan_noise_share", density::noise_share(&hdbscan.labels)),
-        ("hdbscan_fitted_songs", hdbscan.fitted.iter().filter(|&&f| f).count() as f64),
-        ("stability_seeds", params.stability_seeds as f64),
-        ("stability_songs", stability_songs as f64),
-        ("stability_ari_kmeans", stability_aris[0]),
-        ("stability_ari_dbscan", stability_aris[1]),
-        ("stability_ari_hdbscan", stability_aris[2]),
-        // Settings `timbral place` needs to extend this fit.
-        ("umap_n_neighbors", params.n_neighbors as f64),
-        ("umap_min_dist", params.min_dist),
-        ("umap_metric_cosine", f64::from(u8::from(params.metric == Metric::Cosine))),
-    ];
+    let stability = StabilityFigures { songs: stability.songs, aris: stability.aris(&hdbscan.labels) };
+    let model = ClusterModel::new(&params, n, scaler.features.len(), knn_method.name(), settings, kmeans.chosen_k, dbscan.eps);
     let model_nd = UmapModel { reference: standardised, embedding: umap_nd.clone(), settings };
     Ok(ClusterOutput {
         track_ids,
@@ -189,7 +155,9 @@ pub fn cluster_matrix(
         umap_nd,
         dbscan,
         hdbscan,
-        quality,
+        neighbourhood,
+        stability,
+        model,
         timings: clock.into_laps(),
         model_nd,
     })
@@ -292,12 +260,7 @@ fn stability(
         seeds.extend(rerun_seeds);
         (sub_standardised, sub_prepared, sub_graph, seeds)
     };
-    let settings = UmapSettings {
-        n_neighbors: params.n_neighbors,
-        min_dist: params.min_dist,
-        metric: params.metric,
-        n_epochs: ClusterValidParams::umap_epochs(prepared.nrows()),
-    };
+    let settings = params.umap_settings(prepared.nrows());
     // UMAP is parallel inside; DBSCAN and HDBSCAN are not, so all seeds' density clusterings
     // run at once after the embeddings.
     let mut embeddings = Vec::with_capacity(seeds.len());
@@ -325,14 +288,6 @@ fn stability(
         .collect::<Result<Vec<_>>>()?;
     result.kmeans.extend(kmeans_runs.into_iter().map(|labels| labels.into_iter().map(|l| l as i32).collect()));
     Ok(result)
-}
-
-fn chosen_score(selection: &KMeansSelection) -> f64 {
-    selection
-        .scores
-        .iter()
-        .find(|s| s.k == selection.chosen_k)
-        .map_or(f64::NAN, |s| s.silhouette)
 }
 
 /// Mean ARI over all pairs of runs; NaN with a single run (stability check off).

@@ -27,9 +27,9 @@ use timbral_core::neighbors::{self, KnnMethod, Neighbour};
 use timbral_core::{Error, Result, Table, Workdir, cols, matrix};
 
 use crate::density::HdbscanLabels;
-use crate::hyperparams::Metric;
 use crate::kmeans::KMeansModel;
 use crate::metrics;
+use crate::model::ClusterModel;
 use timbral_core::scaler::Scaler;
 use crate::tables;
 use crate::umap::{self, UmapModel, UmapSettings};
@@ -176,15 +176,6 @@ fn read_fitted_state(workdir: &Workdir) -> Result<FittedState> {
         let all = labels(&clusters, name)?;
         Ok(rows.iter().map(|&r| all[r]).collect())
     };
-    let quality = workdir.read_table(Table::ClusterQuality)?;
-    let names = matrix::strings(&quality, Table::ClusterQuality.name(), cols::cluster_quality::METRIC)?;
-    let values = matrix::to_matrix(&quality, Table::ClusterQuality.name(), &[cols::cluster_quality::VALUE.to_string()])?;
-    let setting = |name: &str| {
-        names.iter().position(|n| n == name).map(|i| values[[i, 0]]).ok_or_else(|| Error::MissingColumn {
-            table: Table::ClusterQuality.name().into(),
-            column: format!("metric `{name}` (rerun `timbral cluster`)"),
-        })
-    };
     Ok(FittedState {
         track_ids,
         pca_mean: pca_mean.column(0).to_owned(),
@@ -195,12 +186,7 @@ fn read_fitted_state(workdir: &Workdir) -> Result<FittedState> {
         kmeans: labels(cols::clusters::KMEANS)?,
         dbscan: labels(cols::clusters::DBSCAN)?,
         hdbscan: labels(cols::clusters::HDBSCAN)?,
-        settings: UmapSettings {
-            n_neighbors: setting("umap_n_neighbors")? as usize,
-            min_dist: setting("umap_min_dist")?,
-            metric: if setting("umap_metric_cosine")? > 0.5 { Metric::Cosine } else { Metric::Euclidean },
-            n_epochs: 0,
-        },
+        settings: ClusterModel::read(workdir)?.umap,
     })
 }
 

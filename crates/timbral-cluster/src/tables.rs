@@ -12,7 +12,7 @@ use crate::hyperparams::FeatureSet;
 use crate::output::ClusterOutput;
 
 /// The tables [`crate::run`] writes, in order.
-pub const CLUSTER_TABLES: [Table; 7] = [
+pub const CLUSTER_TABLES: [Table; 8] = [
     Table::Scaler,
     Table::Pca,
     Table::Embedding,
@@ -20,6 +20,7 @@ pub const CLUSTER_TABLES: [Table; 7] = [
     Table::ModelSelection,
     Table::KDistance,
     Table::ClusterQuality,
+    Table::ClusterModel,
 ];
 
 /// Songs and their feature matrix as read from `features`.
@@ -182,7 +183,7 @@ pub fn kdistance_frame(out: &ClusterOutput) -> Result<DataFrame> {
 
 pub fn quality_frame(out: &ClusterOutput) -> Result<DataFrame> {
     let (names, values): (Vec<String>, Vec<f64>) =
-        out.quality.iter().map(|(n, v)| (n.to_string(), *v)).unzip();
+        out.quality().into_iter().map(|(n, v)| (n.to_string(), v)).unzip();
     frame(
         vec![Column::new(cols::cluster_quality::METRIC.into(), names), Column::new(cols::cluster_quality::VALUE.into(), values)],
         "cluster_quality",

@@ -23,7 +23,7 @@ use crate::distance::{graph_to, prepare};
 use crate::hyperparams::Metric;
 
 /// UMAP settings shared by the fit and the transform.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct UmapSettings {
     pub n_neighbors: usize,
     pub min_dist: f64,

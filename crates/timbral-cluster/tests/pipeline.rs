@@ -10,7 +10,7 @@ use timbral_cluster::metrics::adjusted_rand_index;
 use timbral_cluster::{ClusterParams, ParamGuard, UmapModel, cluster_matrix, run, transform};
 use timbral_core::contract::seed_feature_names;
 use timbral_core::neighbors::KnnMethod;
-use timbral_core::{Table, Workdir};
+use timbral_core::{Error, Table, Workdir};
 
 /// `per_blob` points around each of `blobs` centres in `dims` dimensions: centres are 12
 /// apart on average, noise has unit variance, so the blobs are well separated.
@@ -54,7 +54,7 @@ fn kmeans_with_true_k_and_hdbscan_recover_well_separated_blobs() {
     let hdbscan_ari = adjusted_rand_index(&out.hdbscan.labels, &truth);
     assert!(kmeans_ari > 0.9, "K-Means ARI {kmeans_ari}");
     assert!(hdbscan_ari > 0.9, "HDBSCAN ARI {hdbscan_ari}");
-    let trust = out.quality("trustworthiness_2d_k15").unwrap();
+    let trust = out.quality_of("trustworthiness_2d_k15").unwrap();
     assert!(trust > 0.8 && trust <= 1.0, "trustworthiness {trust}");
 }
 
@@ -159,15 +159,15 @@ fn extended_set_without_extended_columns_is_an_error() {
     let workdir = Workdir::new(dir.path());
     write_features(&workdir, 40);
     let params = ClusterParams::new(1).feature_set(timbral_cluster::FeatureSet::Extended).check().unwrap();
-    let err = run(&workdir, &params).unwrap_err().to_string();
-    assert!(err.contains("extended") && err.contains("features"), "{err}");
+    let err = run(&workdir, &params).unwrap_err();
+    assert_eq!(err.parameter(), Some("set"), "{err}");
 }
 
 #[test]
 fn missing_features_table_names_the_table() {
     let dir = tempfile::tempdir().unwrap();
-    let err = run(&Workdir::new(dir.path()), &ClusterParams::new(1).check().unwrap()).unwrap_err().to_string();
-    assert!(err.contains("features"), "{err}");
+    let err = run(&Workdir::new(dir.path()), &ClusterParams::new(1).check().unwrap()).unwrap_err();
+    assert!(matches!(&err, Error::MissingTable { table, .. } if table == "features"), "{err}");
 }
 
 /// Integer column of a table as a map from track id.
@@ -235,6 +235,6 @@ fn placing_without_a_fit_names_the_missing_table() {
     let dir = tempfile::tempdir().unwrap();
     let workdir = Workdir::new(dir.path());
     write_features(&workdir, 20);
-    let err = timbral_cluster::place_new(&workdir, KnnMethod::Auto, 1).unwrap_err().to_string();
-    assert!(err.contains("scaler"), "{err}");
+    let err = timbral_cluster::place_new(&workdir, KnnMethod::Auto, 1).unwrap_err();
+    assert!(matches!(&err, Error::MissingTable { table, .. } if table == "scaler"), "{err}");
 }

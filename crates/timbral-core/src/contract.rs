@@ -22,6 +22,7 @@ pub enum ColumnType {
     F64,
     F32,
     U32,
+    U64,
     I32,
     I64,
     Bool,
@@ -35,6 +36,7 @@ impl ColumnType {
             ColumnType::F64 => DataType::Float64,
             ColumnType::F32 => DataType::Float32,
             ColumnType::U32 => DataType::UInt32,
+            ColumnType::U64 => DataType::UInt64,
             ColumnType::I32 => DataType::Int32,
             ColumnType::I64 => DataType::Int64,
             ColumnType::Bool => DataType::Boolean,
@@ -244,10 +246,29 @@ contract! {
         DISTANCE = "distance": F64,
         KNEE = "knee": Bool,
     };
-    /// `data/processed/cluster_quality`: named quality figures and fitted settings.
+    /// `data/processed/cluster_quality`: named quality figures of the fit.
     cluster_quality => ClusterQuality("cluster_quality", Processed, key: [METRIC]) {
         METRIC = "metric": Str,
         VALUE = "value": F64,
+    };
+    /// `data/processed/cluster_model`: one row, the settings of the fit that `timbral place`
+    /// extends (the per-feature scaler and loadings are in `scaler`).
+    cluster_model => ClusterModel("cluster_model", Processed, key: []) {
+        FEATURE_SET = "feature_set": Str,
+        SONGS = "songs": U32,
+        FEATURE_COUNT = "feature_count": U32,
+        SEED = "seed": U64,
+        /// The neighbour search used: `kd-tree`, `brute-force` or `nn-descent`.
+        KNN = "knn": Str,
+        UMAP_N_NEIGHBORS = "umap_n_neighbors": U32,
+        UMAP_MIN_DIST = "umap_min_dist": F64,
+        UMAP_METRIC = "umap_metric": Str,
+        UMAP_DIMS = "umap_dims": U32,
+        UMAP_EPOCHS = "umap_epochs": U32,
+        KMEANS_K = "kmeans_k": U32,
+        DBSCAN_EPS = "dbscan_eps": F64,
+        DBSCAN_MIN_SAMPLES = "dbscan_min_samples": U32,
+        HDBSCAN_MIN_CLUSTER_SIZE = "hdbscan_min_cluster_size": U32,
     };
     /// `data/processed/genre_density`: how each genre spreads over the clusters and the map.
     genre_density => GenreDensity("genre_density", Processed, key: [GENRE]) {

@@ -81,6 +81,9 @@ pub enum Error {
     /// A query that matches several rows where one is needed.
     #[error("{matches} songs match {kind} `{value}`; pass one of these track ids:\n{candidates}")]
     Ambiguous { kind: &'static str, value: String, matches: usize, candidates: String },
+    /// A SQL statement that is not read-only or that Polars' SQL engine rejects.
+    #[error("query failed: {why}\n  query: {query}")]
+    BadQuery { query: String, why: String },
     /// A capability this build was compiled without.
     #[error("this build has no {capability}: {how}")]
     NotBuilt { capability: &'static str, how: &'static str },
@@ -105,12 +108,29 @@ impl Error {
         Error::BadInput { path: path.into(), why: why.into() }
     }
 
+    /// The parameter an [`Error::InvalidParameter`] names, for callers that map it back to
+    /// an option of their own.
+    pub fn parameter(&self) -> Option<&'static str> {
+        match self {
+            Error::InvalidParameter { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
     pub fn polars(context: impl Into<String>, source: polars::error::PolarsError) -> Self {
         Error::Polars {
             context: context.into(),
             source,
         }
     }
+}
+
+/// Fails on the first of the named parameters that is 0.
+pub fn at_least_one(values: &[(&'static str, usize)]) -> Result<()> {
+    for &(name, value) in values {
+        crate::timbral_ensure!(value >= 1, InvalidParameter { name, why: "must be at least 1".into() });
+    }
+    Ok(())
 }
 
 /// Adds context to Polars results: `frame.column("x").ctx("reading tracks")?`.

@@ -8,6 +8,7 @@
 
 pub mod contract;
 pub mod error;
+pub mod feature_set;
 pub mod errors_log;
 pub mod ids;
 pub mod io;
@@ -17,10 +18,12 @@ pub mod matrix;
 pub mod neighbors;
 pub mod progress;
 pub mod scaler;
+pub mod sql;
 pub mod workdir;
 
 pub use contract::{ColumnType, Table, TableSpec, cols};
 pub use error::{Error, Result};
+pub use feature_set::FeatureSet;
 pub use errors_log::IngestError;
 pub use lock::{WhenHeld, WorkdirLock};
 pub use workdir::Workdir;

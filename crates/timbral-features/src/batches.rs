@@ -21,7 +21,7 @@ use timbral_core::Result;
 use timbral_core::error::PolarsContext;
 use timbral_core::cols;
 
-use crate::set::FeatureSet;
+use timbral_core::FeatureSet;
 use crate::{over_time, seed};
 
 /// Rows per batch handed to the callback.

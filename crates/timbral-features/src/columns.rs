@@ -2,7 +2,7 @@
 
 use timbral_core::contract::seed_feature_names;
 
-use crate::set::FeatureSet;
+use timbral_core::FeatureSet;
 
 /// Columns of the section statistics, null for a track without sections.
 pub(crate) const SECTION_COLUMNS: [&str; 5] = [

@@ -9,7 +9,7 @@ use timbral_core::{Error, IngestError, Result, Table, Workdir, cols, errors_log}
 
 use crate::columns::feature_names;
 use crate::seed::{BAD_VALUES, SEGMENT_COUNT};
-use crate::set::FeatureSet;
+use timbral_core::FeatureSet;
 use crate::{batches, sections, seed};
 
 /// The `stage` of the `ingest_errors` rows this crate writes.

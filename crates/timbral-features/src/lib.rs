@@ -19,8 +19,7 @@ mod compute;
 mod over_time;
 mod sections;
 mod seed;
-mod set;
 
 pub use columns::{extended_feature_names, feature_names};
 pub use compute::{ExcludedTrack, FeatureSummary, STAGE, compute_features, features_of_complete_tracks};
-pub use set::FeatureSet;
+pub use timbral_core::FeatureSet;

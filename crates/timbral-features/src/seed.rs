@@ -7,7 +7,7 @@ use polars::prelude::*;
 use timbral_core::cols;
 use timbral_core::contract::{pitch_columns, timbre_columns, timbre_covariance_column, timbre_mean_column};
 
-use crate::set::FeatureSet;
+use timbral_core::FeatureSet;
 
 /// Segments per track.
 pub(crate) const SEGMENT_COUNT: &str = "segment_count";

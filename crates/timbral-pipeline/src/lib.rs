@@ -19,7 +19,7 @@ use timbral_cluster::{CLUSTER_TABLES, ClusterParams, ClusterValidParams, ParamGu
 use timbral_core::manifest::{self, Manifest, StageRecord};
 use timbral_core::{Error, Result, Table, Workdir, errors_log};
 use timbral_features::FeatureSet;
-use timbral_report::ReportOptions;
+use timbral_report::{ReportOptions, ReportParams};
 use timbral_similarity::hyperparams::EvalParams;
 use timbral_similarity::{SIMILARITY_TABLES, SimilarityParams};
 
@@ -41,7 +41,7 @@ impl Plan {
             cluster: ClusterParams::new(seed).check()?,
             similarity: SimilarityParams::builder().seed(seed).check()?,
             eval: EvalParams::builder().seed(seed).check()?,
-            report: ReportOptions { seed, ..ReportOptions::default() },
+            report: ReportParams::new(seed).check()?,
         })
     }
 }

@@ -23,7 +23,8 @@ pub fn producer(table: Table) -> &'static str {
         | Table::Clusters
         | Table::ModelSelection
         | Table::KDistance
-        | Table::ClusterQuality => "timbral cluster",
+        | Table::ClusterQuality
+        | Table::ClusterModel => "timbral cluster",
         Table::GenreDensity
         | Table::GenreClusters
         | Table::GenreGrid
@@ -43,10 +44,11 @@ pub struct Inputs {
 }
 
 /// The tables read whole: their size grows at most with artists or genres, never with songs.
-const LOADED: [Table; 6] = [
+const LOADED: [Table; 7] = [
     Table::Pca,
     Table::ModelSelection,
     Table::ClusterQuality,
+    Table::ClusterModel,
     Table::GenreDensity,
     Table::IntraArtist,
     Table::Eval,

@@ -16,28 +16,30 @@ mod sections;
 
 use std::path::PathBuf;
 
+pub use linfa::ParamGuard;
+use timbral_core::error::at_least_one;
 use timbral_core::io::write_bytes_atomic;
 use timbral_core::{Error, Result, Workdir};
 
-/// What to show; the defaults follow the issue and the study.
+/// What to show, checked by [`ReportParams`]; the defaults follow the study.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportOptions {
     /// Genres coloured on the map and drawn as density small multiples.
-    pub top_genres: usize,
+    pub(crate) top_genres: usize,
     /// Genres (rows) of the genre x cluster heatmap.
-    pub heatmap_genres: usize,
+    pub(crate) heatmap_genres: usize,
     /// Artists (by song count) in the artist distance heatmap.
-    pub heatmap_artists: usize,
+    pub(crate) heatmap_artists: usize,
     /// Most prolific artists whose nearest and farthest artists are listed.
-    pub prolific_artists: usize,
+    pub(crate) prolific_artists: usize,
     /// Rows of each nearest/farthest table and neighbours per example song.
-    pub neighbours: usize,
+    pub(crate) neighbours: usize,
     /// Example songs in the recommendations section.
-    pub example_songs: usize,
+    pub(crate) example_songs: usize,
     /// Rows of the most/least cohesive artist tables.
-    pub cohesion_rows: usize,
+    pub(crate) cohesion_rows: usize,
     /// Seed of the sampled songs of prolific artists in the artist distance heatmap.
-    pub seed: u64,
+    pub(crate) seed: u64,
 }
 
 impl Default for ReportOptions {
@@ -52,6 +54,73 @@ impl Default for ReportOptions {
             cohesion_rows: 5,
             seed: 42,
         }
+    }
+}
+
+impl ReportOptions {
+    pub fn top_genres(&self) -> usize {
+        self.top_genres
+    }
+    pub fn heatmap_artists(&self) -> usize {
+        self.heatmap_artists
+    }
+    pub fn prolific_artists(&self) -> usize {
+        self.prolific_artists
+    }
+    pub fn example_songs(&self) -> usize {
+        self.example_songs
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+}
+
+/// The report's options as a linfa [`ParamGuard`] builder: the defaults, setters, and
+/// [`ParamGuard::check`] into [`ReportOptions`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportParams(ReportOptions);
+
+impl ReportParams {
+    /// The defaults with the run's seed.
+    pub fn new(seed: u64) -> Self {
+        ReportParams(ReportOptions { seed, ..ReportOptions::default() })
+    }
+    pub fn top_genres(mut self, top_genres: usize) -> Self {
+        self.0.top_genres = top_genres;
+        self
+    }
+    pub fn heatmap_artists(mut self, heatmap_artists: usize) -> Self {
+        self.0.heatmap_artists = heatmap_artists;
+        self
+    }
+    pub fn prolific_artists(mut self, prolific_artists: usize) -> Self {
+        self.0.prolific_artists = prolific_artists;
+        self
+    }
+    pub fn example_songs(mut self, example_songs: usize) -> Self {
+        self.0.example_songs = example_songs;
+        self
+    }
+}
+
+impl ParamGuard for ReportParams {
+    type Checked = ReportOptions;
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<&ReportOptions> {
+        let o = &self.0;
+        at_least_one(&[
+            ("top_genres", o.top_genres),
+            ("heatmap_genres", o.heatmap_genres),
+            ("heatmap_artists", o.heatmap_artists),
+            ("neighbours", o.neighbours),
+        ])?;
+        Ok(o)
+    }
+
+    fn check(self) -> Result<ReportOptions> {
+        self.check_ref()?;
+        Ok(self.0)
     }
 }
 
@@ -78,12 +147,6 @@ impl ReportSummary {
 /// Only I/O failures on the report files are errors; problems with the input tables are
 /// explained in the page.
 pub fn write_report(workdir: &Workdir, opts: &ReportOptions) -> Result<ReportSummary> {
-    if opts.top_genres == 0 || opts.heatmap_artists == 0 || opts.neighbours == 0 {
-        return Err(Error::InvalidParameter {
-            name: "report options",
-            why: "top_genres, heatmap_artists and neighbours must be at least 1".to_string(),
-        });
-    }
     let figures_dir = workdir.figures_dir();
     std::fs::create_dir_all(&figures_dir).map_err(|e| Error::io(&figures_dir, e))?;
     let progress = timbral_core::progress::spinner("report");

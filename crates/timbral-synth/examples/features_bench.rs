@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use timbral_core::Workdir;
 use timbral_features::{FeatureSet, compute_features};
-use timbral_synth::{SynthParams, synthesize};
+use timbral_synth::{ParamGuard, SynthParams, synthesize};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -20,7 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let step = args.get(3).map(String::as_str).unwrap_or("all");
     if step == "all" || step == "synth" {
         let started = Instant::now();
-        let summary = synthesize(&workdir, &SynthParams::new(songs, songs * 7 / 10).seed(42))?;
+        let summary = synthesize(&workdir, &SynthParams::new(songs, songs * 7 / 10).seed(42).check()?)?;
         println!(
             "synth: {} songs, {} segments in {:.1} s",
             summary.songs,

@@ -29,7 +29,8 @@ use polars::io::parquet::write::BatchedWriter;
 use polars::prelude::*;
 use rayon::prelude::*;
 use timbral_core::error::PolarsContext;
-use timbral_core::{Error, Result, Table, TableSpec, Workdir, io, progress};
+pub use linfa::ParamGuard;
+use timbral_core::{Error, Result, Table, TableSpec, Workdir, io, progress, timbral_ensure};
 use timbral_features::{FeatureSet, features_of_complete_tracks};
 use timbral_ingest::tables::{
     artists_frame, audio_features_frame, sections_frame, segments_frame, tracks_frame,
@@ -75,9 +76,9 @@ impl fmt::Display for Level {
     }
 }
 
-/// Size, seed and level of a synthetic catalogue.
+/// Size, seed and level of a synthetic catalogue, checked by [`SynthParams`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SynthParams {
+pub struct SynthValidParams {
     songs: usize,
     artists: usize,
     genres: usize,
@@ -85,60 +86,78 @@ pub struct SynthParams {
     level: Level,
 }
 
+impl SynthValidParams {
+    pub fn songs(&self) -> usize {
+        self.songs
+    }
+    pub fn artists(&self) -> usize {
+        self.artists
+    }
+    pub fn genres(&self) -> usize {
+        self.genres
+    }
+}
+
+/// A linfa [`ParamGuard`] builder of [`SynthValidParams`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SynthParams(SynthValidParams);
+
+impl Default for SynthParams {
+    /// The study's catalogue: 13,000 songs by 9,000 artists.
+    fn default() -> Self {
+        SynthParams::new(13_000, 9_000)
+    }
+}
+
 impl SynthParams {
     /// `songs` songs by `artists` artists, [`DEFAULT_GENRES`] genres, seed 42, segments level.
     pub fn new(songs: usize, artists: usize) -> Self {
-        SynthParams {
-            songs,
-            artists,
-            genres: DEFAULT_GENRES,
-            seed: 42,
-            level: Level::Segments,
-        }
+        SynthParams(SynthValidParams { songs, artists, genres: DEFAULT_GENRES, seed: 42, level: Level::Segments })
+    }
+
+    /// The defaults, for the command line's help.
+    pub fn defaults() -> SynthValidParams {
+        SynthParams::default().0
     }
 
     pub fn genres(mut self, genres: usize) -> Self {
-        self.genres = genres;
+        self.0.genres = genres;
         self
     }
 
     pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+        self.0.seed = seed;
         self
     }
 
     pub fn level(mut self, level: Level) -> Self {
-        self.level = level;
+        self.0.level = level;
         self
     }
+}
+
+impl ParamGuard for SynthParams {
+    type Checked = SynthValidParams;
+    type Error = Error;
 
     /// Every artist needs a song and a genre: `1 <= artists <= songs`, `1 <= genres <= artists`.
-    pub fn validate(&self) -> Result<()> {
-        if self.songs == 0 {
-            return Err(Error::InvalidParameter {
-                name: "songs",
-                why: "must be at least 1".into(),
-            });
-        }
-        if self.artists == 0 || self.artists > self.songs {
-            return Err(Error::InvalidParameter {
-                name: "artists",
-                why: format!(
-                    "must be between 1 and the number of songs ({}), got {}",
-                    self.songs, self.artists
-                ),
-            });
-        }
-        if self.genres == 0 || self.genres > self.artists {
-            return Err(Error::InvalidParameter {
-                name: "genres",
-                why: format!(
-                    "must be between 1 and the number of artists ({}), got {}",
-                    self.artists, self.genres
-                ),
-            });
-        }
-        Ok(())
+    fn check_ref(&self) -> Result<&SynthValidParams> {
+        let p = &self.0;
+        timbral_ensure!(p.songs >= 1, InvalidParameter { name: "songs", why: "must be at least 1".into() });
+        timbral_ensure!((1..=p.songs).contains(&p.artists), InvalidParameter {
+            name: "artists",
+            why: format!("must be between 1 and the number of songs ({}), got {}", p.songs, p.artists),
+        });
+        timbral_ensure!((1..=p.artists).contains(&p.genres), InvalidParameter {
+            name: "genres",
+            why: format!("must be between 1 and the number of artists ({}), got {}", p.artists, p.genres),
+        });
+        Ok(p)
+    }
+
+    fn check(self) -> Result<SynthValidParams> {
+        self.check_ref()?;
+        Ok(self.0)
     }
 }
 
@@ -158,8 +177,7 @@ pub struct SynthSummary {
 /// Generates a catalogue and writes (replacing) the streamed table of its level (`segments` or
 /// `features`), then `sections`, `audio_features`, `artists` and `tracks`, in that order. At
 /// the features level an older `segments` table is removed, since it would not match.
-pub fn synthesize(workdir: &Workdir, params: &SynthParams) -> Result<SynthSummary> {
-    params.validate()?;
+pub fn synthesize(workdir: &Workdir, params: &SynthValidParams) -> Result<SynthSummary> {
     let catalogue = Catalogue::new(params);
     let bar = progress::bar(params.songs as u64, "synth");
     let chunks: Vec<&[SongPlan]> = catalogue.songs.chunks(CHUNK_SONGS).collect();
@@ -339,8 +357,8 @@ impl<'a> Stream<'a> {
 mod tests {
     use super::*;
 
-    fn tiny(seed: u64) -> SynthParams {
-        SynthParams::new(40, 12).genres(4).seed(seed)
+    fn tiny(seed: u64) -> SynthValidParams {
+        SynthParams::new(40, 12).genres(4).seed(seed).check().unwrap()
     }
 
     #[test]
@@ -366,7 +384,7 @@ mod tests {
     fn tables_have_echo_nest_shape() {
         let dir = tempfile::tempdir().unwrap();
         let wd = Workdir::new(dir.path());
-        let params = SynthParams::new(60, 20).genres(5).seed(3);
+        let params = SynthParams::new(60, 20).genres(5).seed(3).check().unwrap();
         let summary = synthesize(&wd, &params).unwrap();
         let tracks = wd.read_table(Table::Tracks).unwrap();
         let artists = wd.read_table(Table::Artists).unwrap();
@@ -416,7 +434,7 @@ mod tests {
         // Songs of the same artist are closer in mean timbre than songs of different artists.
         let dir = tempfile::tempdir().unwrap();
         let wd = Workdir::new(dir.path());
-        synthesize(&wd, &SynthParams::new(80, 8).genres(4).seed(11)).unwrap();
+        synthesize(&wd, &SynthParams::new(80, 8).genres(4).seed(11).check().unwrap()).unwrap();
         let means = wd
             .scan_table(Table::Segments)
             .unwrap()
@@ -472,15 +490,16 @@ mod tests {
     fn features_level_equals_segments_then_the_features_stage() {
         // 600 songs: three chunks, so chunk boundaries are crossed.
         let params = SynthParams::new(600, 150).genres(6).seed(5);
+        let checked = params.clone().check().unwrap();
         let staged_dir = tempfile::tempdir().unwrap();
         let staged = Workdir::new(staged_dir.path());
-        synthesize(&staged, &params).unwrap();
+        synthesize(&staged, &checked).unwrap();
         for set in FeatureSet::ALL {
             timbral_features::compute_features(&staged, set).unwrap();
             let direct_dir = tempfile::tempdir().unwrap();
             let direct = Workdir::new(direct_dir.path());
             synthesize(&direct, &tiny(9)).unwrap();
-            let summary = synthesize(&direct, &params.clone().level(Level::Features(set))).unwrap();
+            let summary = synthesize(&direct, &params.clone().level(Level::Features(set)).check().unwrap()).unwrap();
             assert!(!direct.has_table(Table::Segments), "the older segments table is removed");
             assert_eq!(summary.features, Some(600));
             for table in [Table::Tracks, Table::Artists, Table::Sections, Table::AudioFeatures] {
@@ -496,11 +515,9 @@ mod tests {
 
     #[test]
     fn invalid_sizes_are_rejected_with_the_parameter_name() {
-        let err = SynthParams::new(5, 10).validate().unwrap_err().to_string();
-        assert!(err.contains("artists"), "{err}");
-        let err = SynthParams::new(0, 0).validate().unwrap_err().to_string();
-        assert!(err.contains("songs"), "{err}");
-        let err = SynthParams::new(10, 3).genres(4).validate().unwrap_err().to_string();
-        assert!(err.contains("genres"), "{err}");
+        let rejected = |params: SynthParams| params.check().unwrap_err().parameter();
+        assert_eq!(rejected(SynthParams::new(5, 10)), Some("artists"));
+        assert_eq!(rejected(SynthParams::new(0, 0)), Some("songs"));
+        assert_eq!(rejected(SynthParams::new(10, 3).genres(4)), Some("genres"));
     }
 }

@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use timbral_core::ids;
 use timbral_ingest::tables::{AudioFeatureRecord, SectionRecord, SegmentRecord, TrackRecord};
 
-use crate::{SOURCE, SynthParams};
+use crate::{SOURCE, SynthValidParams};
 
 
 /// Typical per-dimension timbre centre of a song (Spotify scale).
@@ -98,7 +98,7 @@ pub(crate) struct Catalogue {
 }
 
 impl Catalogue {
-    pub(crate) fn new(params: &SynthParams) -> Self {
+    pub(crate) fn new(params: &SynthValidParams) -> Self {
         let mut rng = song_rng(params.seed, None);
         let genres: Vec<Genre> = (0..params.genres).map(|g| Genre::new(g, &mut rng)).collect();
         let genre_weights: Vec<f64> = (0..genres.len()).map(|g| (g as f64 + 1.0).powf(-0.7)).collect();

@@ -1,5 +1,6 @@
 //! Section 8: how the tables were made (parameters, versions, timings) and the quality checks.
 
+use polars::prelude::AnyValue;
 use timbral_core::manifest::Manifest;
 use timbral_core::{Result, Table, cols};
 
@@ -19,6 +20,7 @@ pub fn build(ctx: &Ctx) -> Result<Section> {
     stage_table(ctx, &mut s);
     versions(ctx, &mut s);
     quality_table(ctx, &mut s);
+    model_table(ctx, &mut s);
     eval_table(ctx, &mut s);
     Ok(s)
 }
@@ -89,15 +91,16 @@ fn versions(ctx: &Ctx, s: &mut Section) {
     }));
 }
 
+/// Opens a subsection titled `title` and returns `table`, or says in it why it is missing.
+fn titled_input<'a>(ctx: &'a Ctx, s: &mut Section, title: &str, table: Table) -> Option<&'a polars::prelude::DataFrame> {
+    s.push(Block::Subheading(title.into()));
+    ctx.inputs.get(table).map_err(|why| s.notice(why)).ok()
+}
+
 /// The clustering stage's own quality figures (trustworthiness, stability, noise shares...).
 fn quality_table(ctx: &Ctx, s: &mut Section) {
-    s.push(Block::Subheading("Clustering quality".into()));
-    let frame = match ctx.inputs.get(Table::ClusterQuality) {
-        Ok(f) => f,
-        Err(why) => {
-            s.notice(why);
-            return;
-        }
+    let Some(frame) = titled_input(ctx, s, "Clustering quality", Table::ClusterQuality) else {
+        return;
     };
     let t = Table::ClusterQuality;
     match (strs(frame, t, cols::cluster_quality::METRIC), f64s(frame, t, cols::cluster_quality::VALUE)) {
@@ -115,6 +118,32 @@ fn quality_table(ctx: &Ctx, s: &mut Section) {
     }
 }
 
+/// The settings of the fit (`cluster_model`, one row) as setting-value rows.
+fn model_table(ctx: &Ctx, s: &mut Section) {
+    let Some(frame) = titled_input(ctx, s, "Fitted model", Table::ClusterModel) else {
+        return;
+    };
+    let rows = frame
+        .columns()
+        .iter()
+        .map(|column| {
+            let value = match column.get(0) {
+                Ok(AnyValue::String(text)) => text.to_string(),
+                Ok(AnyValue::Float64(v)) => num(v),
+                Ok(value) => value.to_string(),
+                Err(_) => "–".into(),
+            };
+            vec![column.name().to_string(), value]
+        })
+        .collect();
+    s.push(Block::Table(TableBlock {
+        caption: "The settings `timbral place` extends the fit with".into(),
+        header: vec!["setting".into(), "value".into()],
+        rows,
+        half: false,
+    }));
+}
+
 /// "≥ 0.3", "≤ 0.5", "0.2 to 0.5" or empty.
 fn threshold(min: Option<f64>, max: Option<f64>) -> String {
     match (min, max) {
@@ -126,13 +155,8 @@ fn threshold(min: Option<f64>, max: Option<f64>) -> String {
 }
 
 fn eval_table(ctx: &Ctx, s: &mut Section) {
-    s.push(Block::Subheading("Evaluation".into()));
-    let frame = match ctx.inputs.get(Table::Eval) {
-        Ok(f) => f,
-        Err(why) => {
-            s.notice(why);
-            return;
-        }
+    let Some(frame) = titled_input(ctx, s, "Evaluation", Table::Eval) else {
+        return;
     };
     let t = Table::Eval;
     let optional_f64 = |name: &str| f64s(frame, t, name).unwrap_or_else(|_| vec![None; frame.height()]);

@@ -97,6 +97,25 @@ pub fn write(workdir: &Workdir, table: Table, columns: Vec<Column>) {
     workdir.write_table(table, &mut frame).unwrap();
 }
 
+/// A `cluster_model` row for a fit of `songs` songs, as `timbral cluster` writes it.
+pub fn write_cluster_model(workdir: &Workdir, songs: usize) {
+    use timbral_cluster::umap::UmapSettings;
+    let model = timbral_cluster::ClusterModel {
+        feature_set: timbral_cluster::FeatureSet::Seed,
+        songs,
+        features: 90,
+        seed: 42,
+        knn: "nn-descent".into(),
+        umap: UmapSettings { n_neighbors: 15, min_dist: 0.1, metric: timbral_cluster::Metric::Euclidean, n_epochs: 200 },
+        umap_dims: 10,
+        kmeans_k: 6,
+        dbscan_eps: 0.3,
+        dbscan_min_samples: 5,
+        hdbscan_min_cluster_size: 10,
+    };
+    workdir.write_table(Table::ClusterModel, &mut model.frame().unwrap()).unwrap();
+}
+
 /// Songs and their artists, as the `tracks` and `artists` tables want them.
 pub struct CatalogueRows<'a> {
     pub track_ids: &'a [String],
@@ -319,6 +338,7 @@ pub fn build(dir: &Path, fixture: Fixture) -> Workdir {
             Column::new("value".into(), [0.91, 0.3, noise(&dbscan), noise(&hdbscan)]),
         ],
     );
+    write_cluster_model(&workdir, n);
     genre_tables(&workdir, &fixture, &artist_of, &hdbscan, &umap_x, &umap_y);
     artist_tables(&workdir, &fixture, &artist_ids);
     recommendation_table(&workdir, &track_ids, &artist_of, &umap_x, &umap_y);

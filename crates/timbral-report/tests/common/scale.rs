@@ -14,7 +14,7 @@ use polars::prelude::*;
 use timbral_core::contract::seed_feature_names;
 use timbral_core::{Table, Workdir};
 
-use super::{CatalogueRows, Rng, write, write_recommendations};
+use super::{CatalogueRows, Rng, write, write_cluster_model, write_recommendations};
 
 const ND: usize = 10;
 const CLUSTERS: usize = 40;
@@ -164,6 +164,7 @@ pub fn write_catalogue(workdir: &Workdir, songs: usize, artists: usize, genres: 
             Column::new("value".into(), [0.9, kd[knee], 0.15]),
         ],
     );
+    write_cluster_model(workdir, songs);
     genre_tables(workdir, &mut rng, &genre_names, &artist_of, &artist_genres, &hdbscan, &genre_centre);
     artist_tables(workdir, &mut rng, &artist_ids, &artist_names, &artist_of);
     recommendations(workdir, &mut rng, &ids, &artist_of);

@@ -1,4 +1,4 @@
-//! Which feature set to compute.
+//! Which feature set `features` holds and the later stages read.
 
 use std::fmt;
 use std::str::FromStr;
@@ -31,13 +31,13 @@ impl fmt::Display for FeatureSet {
 }
 
 impl FromStr for FeatureSet {
-    type Err = timbral_core::Error;
+    type Err = crate::Error;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         FeatureSet::ALL
             .into_iter()
             .find(|set| set.name() == s)
-            .ok_or_else(|| timbral_core::Error::InvalidParameter {
+            .ok_or_else(|| crate::Error::InvalidParameter {
                 name: "set",
                 why: format!("unknown feature set `{s}`; expected `seed` or `extended`"),
             })
