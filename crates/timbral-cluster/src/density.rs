@@ -2,17 +2,16 @@
 //! O(n) memory: [`crate::grid_dbscan`]), and HDBSCAN with petal-clustering. Labels are canonical: clusters are numbered by their first member in
 //! input order, and noise is -1, so equal partitions give equal label vectors.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use ndarray17::Array2 as Array2v17;
 use ndarray::{ArrayView2, Axis};
 use petal_clustering::{Fit, HDbscan};
 use petal_neighbors::distance::Euclidean;
 use timbral_core::Result;
-use timbral_core::neighbors::{self, KnnMethod, seeded_sample};
+use timbral_core::neighbors::{self, KnnMethod, Neighbour, seeded_sample};
 
 use crate::grid_dbscan;
-use crate::place::majority_labels;
 
 /// DBSCAN result with the curve that chose eps.
 #[derive(Debug, Clone)]
@@ -136,6 +135,20 @@ fn canonical_labels(n: usize, clusters: HashMap<usize, Vec<usize>>) -> Vec<i32> 
         }
     }
     labels
+}
+
+/// Majority label of each song's neighbours (ties to the smaller label, noise included).
+pub(crate) fn majority_labels(neighbours: &[Vec<Neighbour>], labels: &[i32]) -> Vec<i32> {
+    neighbours
+        .iter()
+        .map(|row| {
+            let mut votes: BTreeMap<i32, usize> = BTreeMap::new();
+            for n in row {
+                *votes.entry(labels[n.index]).or_default() += 1;
+            }
+            votes.iter().fold((-1, 0), |best, (&l, &c)| if c > best.1 { (l, c) } else { best }).0
+        })
+        .collect()
 }
 
 #[cfg(test)]

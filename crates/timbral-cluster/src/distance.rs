@@ -6,7 +6,7 @@ use ndarray::{ArrayView2, CowArray, Ix2};
 use timbral_core::Result;
 use timbral_core::neighbors::{self, KnnMethod, Method, Neighbour};
 
-use crate::hyperparams::Metric;
+use crate::metric::Metric;
 
 /// Prepares rows for the euclidean search: cosine distance ranks like the euclidean distance
 /// between unit vectors, so cosine rows are normalised once here (a zero row stays zero).

@@ -1,7 +1,5 @@
 //! Parameters of the cluster stage, with their defaults and validation.
 
-use linfa::ParamGuard;
-
 use crate::umap::UmapSettings;
 use timbral_core::neighbors::KnnMethod;
 use timbral_core::{Error, Result, timbral_ensure};
@@ -9,32 +7,9 @@ use timbral_core::{Error, Result, timbral_ensure};
 /// Which columns of `features` are clustered: the study's 90 or every numeric column.
 pub use timbral_core::FeatureSet;
 
-/// Distance used by UMAP, its kNN graph and the neighbourhood quality metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric {
-    Euclidean,
-    Cosine,
-}
+pub use crate::metric::Metric;
 
-impl Metric {
-    /// The name manifolds-rs and scikit-learn use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::Euclidean => "euclidean",
-            Metric::Cosine => "cosine",
-        }
-    }
-
-    /// The metric called `name` (as [`Metric::name`] writes it).
-    pub fn from_name(name: &str) -> Result<Metric> {
-        [Metric::Euclidean, Metric::Cosine].into_iter().find(|m| m.name() == name).ok_or_else(|| Error::InvalidParameter {
-            name: "metric",
-            why: format!("unknown metric `{name}`; expected `euclidean` or `cosine`"),
-        })
-    }
-}
-
-/// Checked parameters of the cluster stage, from [`ClusterParams`] through [`ParamGuard`].
+/// Checked parameters of the cluster stage, from [`ClusterParams`] through [`linfa::ParamGuard`].
 /// The getters of [`ClusterParams::defaults`] are the command line's defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterValidParams {
@@ -81,7 +56,7 @@ pub const QUALITY_K: usize = 15;
 pub const MIN_SONGS: usize = 10;
 
 /// Everything `timbral cluster` can be told: [`ClusterParams::new`] gives the defaults, the
-/// setters change them, and [`ParamGuard::check`] validates.
+/// setters change them, and [`linfa::ParamGuard::check`] validates.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterParams(ClusterValidParams);
 
@@ -113,90 +88,54 @@ impl ClusterParams {
         ClusterParams::new(0).0
     }
 
-    pub fn knn(mut self, knn: KnnMethod) -> Self {
-        self.0.knn = knn;
-        self
-    }
-
-    pub fn hdbscan_max_fit(mut self, songs: usize) -> Self {
-        self.0.hdbscan_max_fit = songs;
-        self
-    }
-
-    pub fn stability_max_songs(mut self, songs: usize) -> Self {
-        self.0.stability_max_songs = songs;
-        self
-    }
-
-    pub fn feature_set(mut self, set: FeatureSet) -> Self {
-        self.0.feature_set = set;
-        self
-    }
-
+    /// The K-Means k tried, `k_min..=k_max`.
     pub fn k_range(mut self, k_min: usize, k_max: usize) -> Self {
         self.0.k_min = k_min;
         self.0.k_max = k_max;
         self
     }
+}
 
-    pub fn umap_dims(mut self, dims: usize) -> Self {
-        self.0.umap_dims = dims;
-        self
-    }
-
-    pub fn n_neighbors(mut self, n: usize) -> Self {
-        self.0.n_neighbors = n;
-        self
-    }
-
-    pub fn min_dist(mut self, min_dist: f64) -> Self {
-        self.0.min_dist = min_dist;
-        self
-    }
-
-    pub fn metric(mut self, metric: Metric) -> Self {
-        self.0.metric = metric;
-        self
-    }
-
-    pub fn stability_seeds(mut self, seeds: usize) -> Self {
-        self.0.stability_seeds = seeds;
-        self
-    }
-
-    pub fn hdbscan_min_cluster_size(mut self, size: usize) -> Self {
-        self.0.hdbscan_min_cluster_size = size;
-        self
+timbral_core::param_fields! {
+    ClusterParams, 0 => ClusterValidParams {
+        /// Dimensions of the n-D UMAP.
+        umap_dims: usize,
+        /// UMAP's `n_neighbors`.
+        n_neighbors: usize,
+        /// UMAP's `min_dist`.
+        min_dist: f64,
+        /// HDBSCAN's `min_cluster_size`.
+        hdbscan_min_cluster_size: usize,
+        /// Seeds of the stability ARI.
+        stability_seeds: usize,
+        /// HDBSCAN's largest fitted sample.
+        hdbscan_max_fit: usize,
+        /// The stability refits' largest sample.
+        stability_max_songs: usize,
+        /// How the kNN graph is searched.
+        knn: KnnMethod,
+        /// Feature columns to use.
+        feature_set: FeatureSet,
+        /// UMAP metric.
+        metric: Metric,
     }
 }
 
-impl ParamGuard for ClusterParams {
-    type Checked = ClusterValidParams;
-    type Error = Error;
-
-    /// Rejects values no input size could make sense of.
-    fn check_ref(&self) -> Result<&ClusterValidParams> {
-        let p = &self.0;
-        timbral_ensure!(p.k_min >= 2, InvalidParameter { name: "k-min", why: "must be at least 2".into() });
-        timbral_ensure!(p.k_max >= p.k_min, InvalidParameter { name: "k-max", why: "must be at least k-min".into() });
-        timbral_ensure!(p.umap_dims >= 2, InvalidParameter { name: "umap-dims", why: "must be at least 2".into() });
-        timbral_ensure!(p.n_neighbors >= 2, InvalidParameter { name: "n-neighbors", why: "must be at least 2".into() });
-        timbral_ensure!(p.min_dist.is_finite() && p.min_dist >= 0.0 && p.min_dist < 1.0, InvalidParameter { name: "min-dist", why: "must be in [0, 1)".into() });
-        timbral_ensure!(p.kmeans_runs != 0, InvalidParameter { name: "kmeans-runs", why: "must be at least 1".into() });
-        timbral_ensure!(p.dbscan_min_samples >= 2, InvalidParameter { name: "dbscan-min-samples", why: "must be at least 2".into() });
-        timbral_ensure!(p.hdbscan_min_cluster_size >= 2, InvalidParameter { name: "hdbscan-min-cluster-size", why: "must be at least 2".into() });
-        timbral_ensure!(p.stability_seeds != 0, InvalidParameter { name: "stability-seeds", why: "must be at least 1 (1 turns the check off)".into() });
-        timbral_ensure!(p.silhouette_max_exact >= 2, InvalidParameter { name: "silhouette-max-exact", why: "must be at least 2".into() });
-        timbral_ensure!(p.hdbscan_max_fit >= MIN_SONGS, InvalidParameter { name: "hdbscan-max-fit", why: format!("must be at least {MIN_SONGS}") });
-        timbral_ensure!(p.stability_max_songs >= MIN_SONGS, InvalidParameter { name: "stability-max-songs", why: format!("must be at least {MIN_SONGS}") });
-        Ok(p)
-    }
-
-    fn check(self) -> Result<ClusterValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
-    }
-}
+// Rejects values no input size could make sense of.
+timbral_core::param_guard!(ClusterParams, 0 => ClusterValidParams, Error, |p| {
+    timbral_ensure!(p.k_min >= 2, InvalidParameter { name: "k-min", why: "must be at least 2".into() });
+    timbral_ensure!(p.k_max >= p.k_min, InvalidParameter { name: "k-max", why: "must be at least k-min".into() });
+    timbral_ensure!(p.umap_dims >= 2, InvalidParameter { name: "umap-dims", why: "must be at least 2".into() });
+    timbral_ensure!(p.n_neighbors >= 2, InvalidParameter { name: "n-neighbors", why: "must be at least 2".into() });
+    timbral_ensure!(p.min_dist.is_finite() && p.min_dist >= 0.0 && p.min_dist < 1.0, InvalidParameter { name: "min-dist", why: "must be in [0, 1)".into() });
+    timbral_ensure!(p.kmeans_runs != 0, InvalidParameter { name: "kmeans-runs", why: "must be at least 1".into() });
+    timbral_ensure!(p.dbscan_min_samples >= 2, InvalidParameter { name: "dbscan-min-samples", why: "must be at least 2".into() });
+    timbral_ensure!(p.hdbscan_min_cluster_size >= 2, InvalidParameter { name: "hdbscan-min-cluster-size", why: "must be at least 2".into() });
+    timbral_ensure!(p.stability_seeds != 0, InvalidParameter { name: "stability-seeds", why: "must be at least 1 (1 turns the check off)".into() });
+    timbral_ensure!(p.silhouette_max_exact >= 2, InvalidParameter { name: "silhouette-max-exact", why: "must be at least 2".into() });
+    timbral_ensure!(p.hdbscan_max_fit >= MIN_SONGS, InvalidParameter { name: "hdbscan-max-fit", why: format!("must be at least {MIN_SONGS}") });
+    timbral_ensure!(p.stability_max_songs >= MIN_SONGS, InvalidParameter { name: "stability-max-songs", why: format!("must be at least {MIN_SONGS}") });
+});
 
 impl ClusterValidParams {
     /// Smallest K-Means k tried.
@@ -207,41 +146,6 @@ impl ClusterValidParams {
     /// Largest K-Means k tried.
     pub fn k_max(&self) -> usize {
         self.k_max
-    }
-
-    /// Dimensions of the n-D UMAP.
-    pub fn umap_dims(&self) -> usize {
-        self.umap_dims
-    }
-
-    /// UMAP's `n_neighbors`.
-    pub fn n_neighbors(&self) -> usize {
-        self.n_neighbors
-    }
-
-    /// UMAP's `min_dist`.
-    pub fn min_dist(&self) -> f64 {
-        self.min_dist
-    }
-
-    /// HDBSCAN's `min_cluster_size`.
-    pub fn hdbscan_min_cluster_size(&self) -> usize {
-        self.hdbscan_min_cluster_size
-    }
-
-    /// Seeds of the stability ARI.
-    pub fn stability_seeds(&self) -> usize {
-        self.stability_seeds
-    }
-
-    /// HDBSCAN's largest fitted sample.
-    pub fn hdbscan_max_fit(&self) -> usize {
-        self.hdbscan_max_fit
-    }
-
-    /// The stability refits' largest sample.
-    pub fn stability_max_songs(&self) -> usize {
-        self.stability_max_songs
     }
 
     /// Shrinks what the number of songs cannot support, returning one warning per change.
@@ -298,6 +202,7 @@ impl ClusterValidParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use linfa::ParamGuard;
 
     #[test]
     fn defaults_are_valid() {

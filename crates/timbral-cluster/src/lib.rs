@@ -15,6 +15,7 @@ pub mod distance;
 pub mod grid_dbscan;
 pub mod hyperparams;
 pub mod kmeans;
+pub mod metric;
 pub mod metrics;
 pub mod model;
 pub mod output;

@@ -16,17 +16,17 @@
 //! The rows are appended to `embedding` (with `placed = true`) and `clusters`. A later
 //! `timbral cluster` refits everything and clears the flag.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use linfa::prelude::*;
 use ndarray::{Array2, ArrayView2, Axis};
 use polars::prelude::*;
 use timbral_core::contract::{PC_SCORES, loading_names, umap_nd_columns_in};
 use timbral_core::error::PolarsContext;
-use timbral_core::neighbors::{self, KnnMethod, Neighbour};
+use timbral_core::neighbors::{self, KnnMethod};
 use timbral_core::{Error, Result, Table, Workdir, cols, matrix};
 
-use crate::density::HdbscanLabels;
+use crate::density::{HdbscanLabels, majority_labels};
 use crate::kmeans::KMeansModel;
 use crate::metrics;
 use crate::model::ClusterModel;
@@ -110,20 +110,6 @@ fn nearest_centroid(reference: ArrayView2<f64>, labels: &[i32], points: ArrayVie
 fn rows_of(ids: &[String], wanted: &[String], missing: impl Fn(&str) -> Error) -> Result<Vec<usize>> {
     let row_of: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
     wanted.iter().map(|id| row_of.get(id.as_str()).copied().ok_or_else(|| missing(id))).collect()
-}
-
-/// Majority label of each song's neighbours (ties to the smaller label, noise included).
-pub(crate) fn majority_labels(neighbours: &[Vec<Neighbour>], labels: &[i32]) -> Vec<i32> {
-    neighbours
-        .iter()
-        .map(|row| {
-            let mut votes: BTreeMap<i32, usize> = BTreeMap::new();
-            for n in row {
-                *votes.entry(labels[n.index]).or_default() += 1;
-            }
-            votes.iter().fold((-1, 0), |best, (&l, &c)| if c > best.1 { (l, c) } else { best }).0
-        })
-        .collect()
 }
 
 /// What `timbral cluster` stored that placement needs.

@@ -20,7 +20,7 @@ use timbral_core::{Error, Result};
 use timbral_core::neighbors::KnnMethod;
 
 use crate::distance::{graph_to, prepare};
-use crate::hyperparams::Metric;
+use crate::metric::Metric;
 
 /// UMAP settings shared by the fit and the transform.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod io;
 pub mod lock;
 pub mod manifest;
+pub mod params;
 pub mod matrix;
 pub mod neighbors;
 pub mod progress;

@@ -57,24 +57,6 @@ impl Default for ReportOptions {
     }
 }
 
-impl ReportOptions {
-    pub fn top_genres(&self) -> usize {
-        self.top_genres
-    }
-    pub fn heatmap_artists(&self) -> usize {
-        self.heatmap_artists
-    }
-    pub fn prolific_artists(&self) -> usize {
-        self.prolific_artists
-    }
-    pub fn example_songs(&self) -> usize {
-        self.example_songs
-    }
-    pub fn seed(&self) -> u64 {
-        self.seed
-    }
-}
-
 /// The report's options as a linfa [`ParamGuard`] builder: the defaults, setters, and
 /// [`ParamGuard::check`] into [`ReportOptions`].
 #[derive(Debug, Clone, PartialEq)]
@@ -85,44 +67,29 @@ impl ReportParams {
     pub fn new(seed: u64) -> Self {
         ReportParams(ReportOptions { seed, ..ReportOptions::default() })
     }
-    pub fn top_genres(mut self, top_genres: usize) -> Self {
-        self.0.top_genres = top_genres;
-        self
-    }
-    pub fn heatmap_artists(mut self, heatmap_artists: usize) -> Self {
-        self.0.heatmap_artists = heatmap_artists;
-        self
-    }
-    pub fn prolific_artists(mut self, prolific_artists: usize) -> Self {
-        self.0.prolific_artists = prolific_artists;
-        self
-    }
-    pub fn example_songs(mut self, example_songs: usize) -> Self {
-        self.0.example_songs = example_songs;
-        self
+}
+
+timbral_core::param_fields! {
+    ReportParams, 0 => ReportOptions {
+        /// Genres coloured on the map and drawn as density small multiples.
+        top_genres: usize,
+        /// Artists (by song count) in the artist distance heatmap.
+        heatmap_artists: usize,
+        /// Most prolific artists whose nearest and farthest artists are listed.
+        prolific_artists: usize,
+        /// Example songs in the recommendations section.
+        example_songs: usize,
     }
 }
 
-impl ParamGuard for ReportParams {
-    type Checked = ReportOptions;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&ReportOptions> {
-        let o = &self.0;
-        at_least_one(&[
-            ("top_genres", o.top_genres),
-            ("heatmap_genres", o.heatmap_genres),
-            ("heatmap_artists", o.heatmap_artists),
-            ("neighbours", o.neighbours),
-        ])?;
-        Ok(o)
-    }
-
-    fn check(self) -> Result<ReportOptions> {
-        self.check_ref()?;
-        Ok(self.0)
-    }
-}
+timbral_core::param_guard!(ReportParams, 0 => ReportOptions, Error, |o| {
+    at_least_one(&[
+        ("top_genres", o.top_genres),
+        ("heatmap_genres", o.heatmap_genres),
+        ("heatmap_artists", o.heatmap_artists),
+        ("neighbours", o.neighbours),
+    ])?;
+});
 
 /// What a report run wrote.
 #[derive(Debug, Clone)]

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use linfa::ParamGuard;
 use timbral_core::neighbors::KnnMethod;
 use timbral_core::error::at_least_one;
 use timbral_core::{Error, Result, cols, timbral_ensure};
@@ -107,48 +106,9 @@ impl SimilarityParams {
     pub fn defaults() -> SimilarityParams {
         SimilarityParamsBuilder::default().params
     }
-    /// Space of the distances.
-    pub fn space(&self) -> Space {
-        self.space
-    }
-    /// Cluster labels used for genre shares and entropy.
-    pub fn labels(&self) -> Labels {
-        self.labels
-    }
-    /// Recommendations kept per song.
-    pub fn neighbors(&self) -> usize {
-        self.neighbors
-    }
-    /// Nearest and farthest artists kept per artist.
-    pub fn top_artists(&self) -> usize {
-        self.top_artists
-    }
-    /// Random song sets drawn per artist size in the cohesion permutation test.
-    pub fn permutations(&self) -> usize {
-        self.permutations
-    }
-    /// Cells per side of the genre density grid.
-    pub fn grid_size(&self) -> usize {
-        self.grid_size
-    }
-    /// How many of the largest genres get a density grid.
-    pub fn grid_genres(&self) -> usize {
-        self.grid_genres
-    }
-    /// Genres with fewer songs are not ranked by concentration (their ratio is noise).
-    pub fn min_genre_songs(&self) -> usize {
-        self.min_genre_songs
-    }
-    /// Neighbour search of the recommendations and the artist shortlists.
-    pub fn knn(&self) -> KnnMethod {
-        self.knn
-    }
-    pub fn seed(&self) -> u64 {
-        self.seed
-    }
 }
 
-/// Builder of [`SimilarityParams`]; [`ParamGuard::check`] validates.
+/// Builder of [`SimilarityParams`]; [`linfa::ParamGuard::check`] validates.
 #[derive(Debug, Clone)]
 pub struct SimilarityParamsBuilder {
     params: SimilarityParams,
@@ -173,76 +133,45 @@ impl Default for SimilarityParamsBuilder {
     }
 }
 
-impl SimilarityParamsBuilder {
-    pub fn space(mut self, space: Space) -> Self {
-        self.params.space = space;
-        self
-    }
-    pub fn labels(mut self, labels: Labels) -> Self {
-        self.params.labels = labels;
-        self
-    }
-    pub fn neighbors(mut self, neighbors: usize) -> Self {
-        self.params.neighbors = neighbors;
-        self
-    }
-    pub fn top_artists(mut self, top_artists: usize) -> Self {
-        self.params.top_artists = top_artists;
-        self
-    }
-    pub fn permutations(mut self, permutations: usize) -> Self {
-        self.params.permutations = permutations;
-        self
-    }
-    pub fn grid_size(mut self, grid_size: usize) -> Self {
-        self.params.grid_size = grid_size;
-        self
-    }
-    pub fn grid_genres(mut self, grid_genres: usize) -> Self {
-        self.params.grid_genres = grid_genres;
-        self
-    }
-    pub fn min_genre_songs(mut self, min_genre_songs: usize) -> Self {
-        self.params.min_genre_songs = min_genre_songs;
-        self
-    }
-    pub fn knn(mut self, knn: KnnMethod) -> Self {
-        self.params.knn = knn;
-        self
-    }
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.params.seed = seed;
-        self
+timbral_core::param_fields! {
+    SimilarityParamsBuilder, params => SimilarityParams {
+        /// Space of the distances.
+        space: Space,
+        /// Cluster labels used for genre shares and entropy.
+        labels: Labels,
+        /// Recommendations kept per song.
+        neighbors: usize,
+        /// Nearest and farthest artists kept per artist.
+        top_artists: usize,
+        /// Random song sets drawn per artist size in the cohesion permutation test.
+        permutations: usize,
+        /// Cells per side of the genre density grid.
+        grid_size: usize,
+        /// How many of the largest genres get a density grid.
+        grid_genres: usize,
+        /// Genres with fewer songs are not ranked by concentration (their ratio is noise).
+        min_genre_songs: usize,
+        /// Neighbour search of the recommendations and the artist shortlists.
+        knn: KnnMethod,
+        seed: u64,
     }
 }
 
-impl ParamGuard for SimilarityParamsBuilder {
-    type Checked = SimilarityParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&SimilarityParams> {
-        let p = &self.params;
-        at_least_one(&[
-            ("neighbors", p.neighbors),
-            ("top_artists", p.top_artists),
-            ("permutations", p.permutations),
-        ])?;
-        timbral_ensure!(p.min_genre_songs >= 2, InvalidParameter {
-            name: "min_genre_songs",
-            why: "a mean pairwise distance needs at least 2 songs".into(),
-        });
-        timbral_ensure!(p.grid_size >= 2, InvalidParameter {
-            name: "grid_size",
-            why: format!("{} cells per side; need at least 2", p.grid_size),
-        });
-        Ok(p)
-    }
-
-    fn check(self) -> Result<SimilarityParams> {
-        self.check_ref()?;
-        Ok(self.params)
-    }
-}
+timbral_core::param_guard!(SimilarityParamsBuilder, params => SimilarityParams, Error, |p| {
+    at_least_one(&[
+        ("neighbors", p.neighbors),
+        ("top_artists", p.top_artists),
+        ("permutations", p.permutations),
+    ])?;
+    timbral_ensure!(p.min_genre_songs >= 2, InvalidParameter {
+        name: "min_genre_songs",
+        why: "a mean pairwise distance needs at least 2 songs".into(),
+    });
+    timbral_ensure!(p.grid_size >= 2, InvalidParameter {
+        name: "grid_size",
+        why: format!("{} cells per side; need at least 2", p.grid_size),
+    });
+});
 
 /// Validated parameters of [`crate::eval::evaluate`]. Build them with [`EvalParams::builder`].
 #[derive(Debug, Clone, PartialEq)]
@@ -264,36 +193,9 @@ impl EvalParams {
     pub fn defaults() -> EvalParams {
         EvalParamsBuilder::default().params
     }
-    /// Space of the neighbour searches behind the precision metrics.
-    pub fn space(&self) -> Space {
-        self.space
-    }
-    /// Neighbours per song in precision@k.
-    pub fn k(&self) -> usize {
-        self.k
-    }
-    /// Seeded label shuffles averaged into each baseline.
-    pub fn shuffles(&self) -> usize {
-        self.shuffles
-    }
-    /// Neighbourhood size of the trustworthiness (when computed here).
-    pub fn trust_k(&self) -> usize {
-        self.trust_k
-    }
-    /// Query songs of the trustworthiness: all songs up to this many, else a seeded sample.
-    pub fn trust_queries(&self) -> usize {
-        self.trust_queries
-    }
-    /// Neighbour search behind the precision metrics.
-    pub fn knn(&self) -> KnnMethod {
-        self.knn
-    }
-    pub fn seed(&self) -> u64 {
-        self.seed
-    }
 }
 
-/// Builder of [`EvalParams`]; [`ParamGuard::check`] validates.
+/// Builder of [`EvalParams`]; [`linfa::ParamGuard::check`] validates.
 #[derive(Debug, Clone)]
 pub struct EvalParamsBuilder {
     params: EvalParams,
@@ -315,61 +217,37 @@ impl Default for EvalParamsBuilder {
     }
 }
 
-impl EvalParamsBuilder {
-    pub fn space(mut self, space: Space) -> Self {
-        self.params.space = space;
-        self
-    }
-    pub fn k(mut self, k: usize) -> Self {
-        self.params.k = k;
-        self
-    }
-    pub fn shuffles(mut self, shuffles: usize) -> Self {
-        self.params.shuffles = shuffles;
-        self
-    }
-    pub fn trust_k(mut self, trust_k: usize) -> Self {
-        self.params.trust_k = trust_k;
-        self
-    }
-    pub fn trust_queries(mut self, trust_queries: usize) -> Self {
-        self.params.trust_queries = trust_queries;
-        self
-    }
-    pub fn knn(mut self, knn: KnnMethod) -> Self {
-        self.params.knn = knn;
-        self
-    }
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.params.seed = seed;
-        self
+timbral_core::param_fields! {
+    EvalParamsBuilder, params => EvalParams {
+        /// Space of the neighbour searches behind the precision metrics.
+        space: Space,
+        /// Neighbours per song in precision@k.
+        k: usize,
+        /// Seeded label shuffles averaged into each baseline.
+        shuffles: usize,
+        /// Neighbourhood size of the trustworthiness (when computed here).
+        trust_k: usize,
+        /// Query songs of the trustworthiness: all songs up to this many, else a seeded sample.
+        trust_queries: usize,
+        /// Neighbour search behind the precision metrics.
+        knn: KnnMethod,
+        seed: u64,
     }
 }
 
-impl ParamGuard for EvalParamsBuilder {
-    type Checked = EvalParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&EvalParams> {
-        let p = &self.params;
-        at_least_one(&[
-            ("k", p.k),
-            ("shuffles", p.shuffles),
-            ("trust_k", p.trust_k),
-            ("trust_queries", p.trust_queries),
-        ])?;
-        Ok(p)
-    }
-
-    fn check(self) -> Result<EvalParams> {
-        self.check_ref()?;
-        Ok(self.params)
-    }
-}
+timbral_core::param_guard!(EvalParamsBuilder, params => EvalParams, Error, |p| {
+    at_least_one(&[
+        ("k", p.k),
+        ("shuffles", p.shuffles),
+        ("trust_k", p.trust_k),
+        ("trust_queries", p.trust_queries),
+    ])?;
+});
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use linfa::ParamGuard;
 
     #[test]
     fn builder_rejects_zero_neighbours_and_tiny_grids() {

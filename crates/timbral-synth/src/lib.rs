@@ -93,9 +93,6 @@ impl SynthValidParams {
     pub fn artists(&self) -> usize {
         self.artists
     }
-    pub fn genres(&self) -> usize {
-        self.genres
-    }
 }
 
 /// A linfa [`ParamGuard`] builder of [`SynthValidParams`].
@@ -119,47 +116,29 @@ impl SynthParams {
     pub fn defaults() -> SynthValidParams {
         SynthParams::default().0
     }
+}
 
-    pub fn genres(mut self, genres: usize) -> Self {
-        self.0.genres = genres;
-        self
-    }
-
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-
-    pub fn level(mut self, level: Level) -> Self {
-        self.0.level = level;
-        self
+timbral_core::param_fields! {
+    SynthParams, 0 => SynthValidParams {
+        genres: usize,
+        seed: u64,
+        /// Which table the catalogue is streamed as.
+        level: Level,
     }
 }
 
-impl ParamGuard for SynthParams {
-    type Checked = SynthValidParams;
-    type Error = Error;
-
-    /// Every artist needs a song and a genre: `1 <= artists <= songs`, `1 <= genres <= artists`.
-    fn check_ref(&self) -> Result<&SynthValidParams> {
-        let p = &self.0;
-        timbral_ensure!(p.songs >= 1, InvalidParameter { name: "songs", why: "must be at least 1".into() });
-        timbral_ensure!((1..=p.songs).contains(&p.artists), InvalidParameter {
-            name: "artists",
-            why: format!("must be between 1 and the number of songs ({}), got {}", p.songs, p.artists),
-        });
-        timbral_ensure!((1..=p.artists).contains(&p.genres), InvalidParameter {
-            name: "genres",
-            why: format!("must be between 1 and the number of artists ({}), got {}", p.artists, p.genres),
-        });
-        Ok(p)
-    }
-
-    fn check(self) -> Result<SynthValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
-    }
-}
+// Every artist needs a song and a genre: `1 <= artists <= songs`, `1 <= genres <= artists`.
+timbral_core::param_guard!(SynthParams, 0 => SynthValidParams, Error, |p| {
+    timbral_ensure!(p.songs >= 1, InvalidParameter { name: "songs", why: "must be at least 1".into() });
+    timbral_ensure!((1..=p.songs).contains(&p.artists), InvalidParameter {
+        name: "artists",
+        why: format!("must be between 1 and the number of songs ({}), got {}", p.songs, p.artists),
+    });
+    timbral_ensure!((1..=p.artists).contains(&p.genres), InvalidParameter {
+        name: "genres",
+        why: format!("must be between 1 and the number of artists ({}), got {}", p.artists, p.genres),
+    });
+});
 
 /// What [`synthesize`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]

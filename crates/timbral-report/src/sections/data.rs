@@ -14,6 +14,28 @@ use crate::plot::Size;
 const BINS: usize = 30;
 const BAR: RGBColor = RGBColor(31, 119, 180);
 
+/// A histogram of one per-song quantity with its median marked.
+struct Histogram {
+    file: &'static str,
+    title: &'static str,
+    axis: &'static str,
+    /// Unit after the median's value in its label.
+    unit: &'static str,
+    caption: (&'static str, &'static str),
+}
+
+impl Histogram {
+    fn draw(&self, s: &mut Section, figures: &mut Figures, values: &[f64], median: Option<f64>) -> Result<()> {
+        let (bars, width) = histogram(values, BINS);
+        let mut chart = XyChart::new(self.title, self.axis, "songs");
+        chart.series.push(Series { label: String::new(), points: bars, color: BAR, style: Style::Bars { width } });
+        if let Some(m) = median {
+            chart.markers.push(Marker::accent(Mark::Vertical(m), format!("median {} {}", num(m), self.unit)));
+        }
+        figures.add(s, self.file, Size::HALF, self.caption, |area| draw_xy(area, &chart))
+    }
+}
+
 pub fn build(ctx: &Ctx, figures: &mut Figures) -> Result<Section> {
     let mut s = Section::new("data", "Data");
     let catalogue = match &ctx.catalogue {
@@ -59,19 +81,14 @@ pub fn build(ctx: &Ctx, figures: &mut Figures) -> Result<Section> {
     if minutes.is_empty() {
         s.notice("No song has a duration, so the song-length histogram is left out.");
     } else {
-        let (bars, width) = histogram(&minutes, BINS);
-        let mut chart = XyChart::new("Song length", "length (minutes)", "songs");
-        chart.series.push(Series { label: String::new(), points: bars, color: BAR, style: Style::Bars { width } });
-        if let Some(m) = median_minutes {
-            chart.markers.push(Marker::accent(Mark::Vertical(m), format!("median {} min", num(m))));
-        }
-        figures.add(
-            &mut s,
-            "data_song_length.png",
-            Size::HALF,
-            ("Histogram of song lengths", "How long the songs are, in minutes."),
-            |area| draw_xy(area, &chart),
-        )?;
+        let hist = Histogram {
+            file: "data_song_length.png",
+            title: "Song length",
+            axis: "length (minutes)",
+            unit: "min",
+            caption: ("Histogram of song lengths", "How long the songs are, in minutes."),
+        };
+        hist.draw(&mut s, figures, &minutes, median_minutes)?;
     }
 
     let mut median_rate = None;
@@ -88,19 +105,14 @@ pub fn build(ctx: &Ctx, figures: &mut Figures) -> Result<Section> {
             if rates.is_empty() {
                 s.notice("No song has both segments and a duration, so the segment-rate histogram is left out.");
             } else {
-                let (bars, width) = histogram(&rates, BINS);
-                let mut chart = XyChart::new("Segment rate", "segments per second", "songs");
-                chart.series.push(Series { label: String::new(), points: bars, color: BAR, style: Style::Bars { width } });
-                if let Some(m) = median_rate {
-                    chart.markers.push(Marker::accent(Mark::Vertical(m), format!("median {} /s", num(m))));
-                }
-                figures.add(
-                    &mut s,
-                    "data_segment_rate.png",
-                    Size::HALF,
-                    ("Histogram of segments per second", "How finely the analysis cuts each song: segments per second of audio."),
-                    |area| draw_xy(area, &chart),
-                )?;
+                let hist = Histogram {
+                    file: "data_segment_rate.png",
+                    title: "Segment rate",
+                    axis: "segments per second",
+                    unit: "/s",
+                    caption: ("Histogram of segments per second", "How finely the analysis cuts each song: segments per second of audio."),
+                };
+                hist.draw(&mut s, figures, &rates, median_rate)?;
             }
         }
         Err(why) => s.notice(format!("The segment-rate histogram needs the segments: {why}.")),
