@@ -22,6 +22,7 @@ pub mod output;
 pub mod pca;
 pub mod pipeline;
 pub mod place;
+mod stability;
 pub use timbral_core::scaler;
 pub mod tables;
 pub mod umap;
