@@ -27,6 +27,10 @@ pub struct Args {
     /// Neighbour search behind precision@k.
     #[arg(long, value_enum, default_value = "auto")]
     pub knn: KnnArg,
+    /// Score every song representation side by side instead (table representation_eval; see
+    /// docs/similarity.md); --space, --knn and --checks do not apply.
+    #[arg(long, conflicts_with = "checks")]
+    pub compare: bool,
 }
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
@@ -37,7 +41,51 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         .knn(args.knn.into())
         .seed(ctx.seed)
         .check()?;
+    if args.compare {
+        return compare(ctx, &params);
+    }
     run_with(ctx, &params, args.checks.as_deref())
+}
+
+/// `--compare`: prints representation x metric (value and 95% interval) and the gains over
+/// `study` of the metrics that choose the default.
+fn compare(ctx: &Context, params: &EvalParams) -> anyhow::Result<()> {
+    let scored = eval::compare::run(&ctx.workdir, params)?;
+    let k = params.k();
+    let artist_k = eval::compare::ARTIST_K;
+    let columns = [
+        format!("artist_precision_at_{k}_lift"),
+        format!("genre_precision_at_{k}_lift"),
+        "artist_pair_auc".to_string(),
+        "genre_pair_auc".to_string(),
+        format!("artist_genre_precision_at_{artist_k}_lift"),
+    ];
+    let cell = |s: &eval::compare::Scored, name: &str| -> String {
+        match s.scores.iter().find(|m| m.metric == name) {
+            Some(m) => match (m.value, m.ci) {
+                (Some(v), Some((lo, hi))) => format!("{v:.3} [{lo:.3}, {hi:.3}]"),
+                (Some(v), None) => format!("{v:.3}"),
+                _ => "n/a".to_string(),
+            },
+            None => String::new(),
+        }
+    };
+    let default = timbral_similarity::Space::default();
+    for (title, suffix) in [("metric (95% bootstrap interval)", ""), ("gain over study (paired)", "_gain")] {
+        println!("{title}");
+        print!("{:<12}", "space");
+        columns.iter().for_each(|c| print!("  {c:>26}"));
+        println!();
+        for s in scored.iter().filter(|s| suffix.is_empty() || s.space != timbral_similarity::Space::Study) {
+            let mark = if s.space == default { "*" } else { "" };
+            print!("{:<12}", format!("{}{mark}", s.space.name()));
+            columns.iter().for_each(|c| print!("  {:>26}", cell(s, &format!("{c}{suffix}"))));
+            println!();
+        }
+        println!();
+    }
+    println!("* the default; every metric and its interval are in table representation_eval");
+    Ok(())
 }
 
 /// The stage with typed parameters and an optional thresholds file, printing the metrics.

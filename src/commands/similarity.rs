@@ -4,19 +4,36 @@ use timbral_similarity::{Labels, ParamGuard, SimilarityParams, Space};
 
 use super::{Context, KnnArg};
 
+/// The song representation of `--space` (docs/similarity.md has each with its reference).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SpaceArg {
-    /// The n-D UMAP embedding (the study's choice).
+    /// The n-D UMAP embedding.
     Umap,
-    /// The 90 standardised seed features.
-    Features,
+    /// The study's 90 standardised seed features, euclidean (`features` is its former name).
+    #[value(alias = "features")]
+    Study,
+    /// Signed square root of the covariance entries, then z-scored.
+    SignedRoot,
+    /// Means, log-variances and correlations, z-scored.
+    CorrLogvar,
+    /// Per-column quantile (rank) scaling.
+    Rank,
+    /// One Gaussian per song, symmetrised KL: `eval --compare` only (not a vector space).
+    GaussianKl,
+    /// Square-root histograms over a 64-word K-Means codebook of segment timbre (Hellinger).
+    Codebook,
 }
 
 impl From<SpaceArg> for Space {
     fn from(space: SpaceArg) -> Space {
         match space {
             SpaceArg::Umap => Space::Umap,
-            SpaceArg::Features => Space::Features,
+            SpaceArg::Study => Space::Study,
+            SpaceArg::SignedRoot => Space::SignedRoot,
+            SpaceArg::CorrLogvar => Space::CorrLogvar,
+            SpaceArg::Rank => Space::Rank,
+            SpaceArg::GaussianKl => Space::GaussianKl,
+            SpaceArg::Codebook => Space::Codebook,
         }
     }
 }

@@ -341,6 +341,16 @@ contract! {
         PASSED = "passed": Bool nullable,
         DESCRIPTION = "description": Str,
     };
+    /// `data/processed/representation_eval`: `timbral eval --compare`, every song
+    /// representation scored on the same library, with seeded bootstrap intervals.
+    representation_eval => RepresentationEval("representation_eval", Processed, key: []) {
+        REPRESENTATION = "representation": Str,
+        METRIC = "metric": Str,
+        VALUE = "value": F64 nullable,
+        CI_LOW = "ci_low": F64 nullable,
+        CI_HIGH = "ci_high": F64 nullable,
+        IS_DEFAULT = "is_default": Bool,
+    };
 }
 
 impl Table {

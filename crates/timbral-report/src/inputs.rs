@@ -32,6 +32,7 @@ pub fn producer(table: Table) -> &'static str {
         | Table::ArtistSimilarity
         | Table::Recommendations => "timbral similarity",
         Table::Eval => "timbral eval",
+        Table::RepresentationEval => "timbral eval --compare",
     }
 }
 

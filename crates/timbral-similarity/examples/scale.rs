@@ -34,7 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("synthetic catalogue: {songs} songs, {artists} artists, {dims}-D in {:.2} s", start.elapsed().as_secs_f64());
     let dir = tempfile::tempdir()?;
     let workdir = timbral_core::Workdir::new(dir.path());
-    let space = if dims > 16 { Space::Features } else { Space::Umap };
+    let space = if dims > 16 { Space::Study } else { Space::Umap };
     let params = SimilarityParams::builder().space(space).knn(knn).check()?;
     timbral_core::progress::set_quiet(true);
 

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 
 use ndarray::Array2;
 use polars::prelude::*;
-use timbral_core::contract::{seed_feature_names, umap_nd_columns_in};
+use timbral_core::contract::umap_nd_columns_in;
 use timbral_core::error::PolarsContext;
-use timbral_core::scaler::Scaler;
 use timbral_core::matrix::{strings, to_matrix};
 use timbral_core::{Error, Result, Table, Workdir, cols};
 
 use crate::hyperparams::{Labels, Space};
+use crate::representation::coordinates;
 
 /// One row per song, in track-id order.
 #[derive(Debug, Clone)]
@@ -155,35 +155,14 @@ impl Catalogue {
     }
 }
 
-/// Reads a space as (track ids, matrix) in the table's row order. `embedding` may be passed
-/// when already read.
+/// Reads a space as (track ids, matrix) in the table's row order ([`coordinates`]).
+/// `embedding` may be passed when already read.
 pub fn read_space(
     workdir: &Workdir,
     space: Space,
     embedding: Option<&DataFrame>,
 ) -> Result<(Vec<String>, Array2<f64>)> {
-    match space {
-        Space::Umap => {
-            let owned;
-            let frame = match embedding {
-                Some(frame) => frame,
-                None => {
-                    owned = workdir.read_table(Table::Embedding)?;
-                    &owned
-                }
-            };
-            let columns = umap_columns(frame)?;
-            let ids = strings(frame, "embedding", cols::embedding::TRACK_ID)?;
-            Ok((ids, to_matrix(frame, "embedding", &columns)?))
-        }
-        Space::Features => {
-            let features = workdir.read_table(Table::Features)?;
-            let ids = strings(&features, "features", cols::features::TRACK_ID)?;
-            let names = seed_feature_names();
-            let matrix = to_matrix(&features, "features", &names)?;
-            Ok((ids, Scaler::read(workdir)?.transform_named(matrix.view(), &names)?))
-        }
-    }
+    coordinates(workdir, space, embedding)
 }
 
 /// `umap_1..umap_n` in numeric order; `umap_x`/`umap_y` are the 2-D map, not part of it.

@@ -7,21 +7,57 @@ use timbral_core::neighbors::KnnMethod;
 use timbral_core::error::at_least_one;
 use timbral_core::{Error, Result, cols, timbral_ensure};
 
-/// The space in which distances between songs are measured.
+/// The song representation (the space in which distances between songs are measured); see
+/// [`crate::representation`] and docs/similarity.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Space {
-    /// The n-D UMAP embedding (`umap_1..umap_n` of `embedding`): the study's choice.
+    /// The n-D UMAP embedding (`umap_1..umap_n` of `embedding`).
     #[default]
     Umap,
-    /// The 90 seed features standardised with the stored `scaler`.
-    Features,
+    /// The study's 90 seed features standardised with the stored `scaler` (was `features`).
+    Study,
+    /// Signed square root of the covariance entries, then z-scored.
+    SignedRoot,
+    /// Means, log-variances and correlations, z-scored.
+    CorrLogvar,
+    /// Per-column quantiles (average ranks scaled to [0, 1]).
+    Rank,
+    /// One Gaussian per song, symmetrised KL (`eval --compare` only).
+    GaussianKl,
+    /// Square-root histograms over a K-Means codebook of segment timbre (Hellinger).
+    Codebook,
 }
 
 impl Space {
+    /// Every representation, in the order `eval --compare` reports them.
+    pub const ALL: [Space; 7] = [
+        Space::Study,
+        Space::Umap,
+        Space::SignedRoot,
+        Space::CorrLogvar,
+        Space::Rank,
+        Space::GaussianKl,
+        Space::Codebook,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Space::Umap => "umap",
-            Space::Features => "features",
+            Space::Study => "study",
+            Space::SignedRoot => "signed-root",
+            Space::CorrLogvar => "corr-logvar",
+            Space::Rank => "rank",
+            Space::GaussianKl => "gaussian-kl",
+            Space::Codebook => "codebook",
+        }
+    }
+
+    /// The table the coordinates come from, for errors.
+    pub fn source_table(self) -> &'static str {
+        match self {
+            Space::Umap => "embedding",
+            Space::Codebook => "segments",
+            _ => "features",
         }
     }
 }
@@ -35,15 +71,18 @@ impl fmt::Display for Space {
 impl FromStr for Space {
     type Err = Error;
 
+    /// A name of [`Space::name`]; `features` is the former name of `study`.
     fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "umap" => Ok(Space::Umap),
-            "features" => Ok(Space::Features),
-            other => Err(Error::InvalidParameter {
-                name: "space",
-                why: format!("`{other}` is neither `umap` nor `features`"),
-            }),
+        if s == "features" {
+            return Ok(Space::Study);
         }
+        Space::ALL.into_iter().find(|space| space.name() == s).ok_or_else(|| Error::InvalidParameter {
+            name: "space",
+            why: format!(
+                "`{s}` is not a representation ({})",
+                Space::ALL.map(Space::name).join(", ")
+            ),
+        })
     }
 }
 
@@ -260,7 +299,8 @@ mod tests {
 
     #[test]
     fn spaces_and_labels_parse() {
-        assert_eq!("features".parse::<Space>().unwrap(), Space::Features);
+        assert_eq!("features".parse::<Space>().unwrap(), Space::Study);
+        assert_eq!("signed-root".parse::<Space>().unwrap(), Space::SignedRoot);
         assert!("pca".parse::<Space>().is_err());
         assert_eq!("kmeans".parse::<Labels>().unwrap().column(), "kmeans");
     }

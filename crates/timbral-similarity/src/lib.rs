@@ -17,6 +17,7 @@ pub mod hyperparams;
 pub use timbral_core::neighbors;
 pub mod query;
 pub mod recommendations;
+pub mod representation;
 pub mod unclustered;
 #[cfg(test)]
 mod test_data;
@@ -81,10 +82,7 @@ pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParam
     let mut steps = Stopwatch::new();
     let space = params.space().name();
     let seed = params.seed();
-    let table = match params.space() {
-        Space::Umap => "embedding",
-        Space::Features => "features",
-    };
+    let table = params.space().source_table();
     let library = library_mean(catalogue, table, seed)?;
     let library_mean = library.mean;
     tracing::info!(

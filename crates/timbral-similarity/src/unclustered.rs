@@ -22,7 +22,7 @@ pub fn run_unclustered(workdir: &Workdir, params: &SimilarityParams) -> Result<S
     let mut steps = Stopwatch::new();
     let library = library_mean(&catalogue, "features", params.seed())?;
     steps.lap("library mean");
-    let summary = artist_and_song_tables(workdir, &catalogue, params, Space::Features, &library, steps)?;
+    let summary = artist_and_song_tables(workdir, &catalogue, params, Space::Study, &library, steps)?;
     Ok(Summary { seconds: start.elapsed().as_secs_f64(), ..summary })
 }
 

@@ -49,10 +49,10 @@ fn run_writes_every_table_and_is_deterministic() {
 fn feature_space_is_supported_and_recorded() {
     let f = common::fixture();
     let (_dir, wd) = common::workdir(&f);
-    let summary = run(&wd, &params(Space::Features)).unwrap();
+    let summary = run(&wd, &params(Space::Study)).unwrap();
     assert_eq!(summary.dims, 90);
     let answer = recommend_songs(&wd, &TrackQuery::Id("t000".into()), 3, Filters::default()).unwrap();
-    assert_eq!(answer.space, Space::Features);
+    assert_eq!(answer.space, Space::Study);
 }
 
 #[test]

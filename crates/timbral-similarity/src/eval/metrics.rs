@@ -43,7 +43,8 @@ pub fn genre_precision(neighbours: &[Vec<Neighbour>], genres: &[Vec<u32>]) -> Op
     precision(neighbours, |i| !genres[i].is_empty(), |i, j| sorted_overlap(&genres[i], &genres[j]))
 }
 
-fn sorted_overlap(a: &[u32], b: &[u32]) -> bool {
+/// Whether two sorted lists share an item.
+pub fn sorted_overlap(a: &[u32], b: &[u32]) -> bool {
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {

@@ -10,6 +10,7 @@
 //! - `best_silhouette`: the highest K-Means silhouette in `model_selection`.
 
 pub mod checks;
+pub mod compare;
 pub mod metrics;
 
 use std::collections::{BTreeMap, HashMap};
@@ -172,12 +173,22 @@ fn trustworthiness(workdir: &Workdir, catalogue: &Catalogue, params: &EvalParams
 
 /// The standardised features in catalogue row order.
 fn aligned_features(workdir: &Workdir, catalogue: &Catalogue) -> Result<ndarray::Array2<f64>> {
-    let (ids, matrix) = read_space(workdir, Space::Features, None)?;
+    let (ids, matrix) = read_space(workdir, Space::Study, None)?;
+    align_rows(catalogue, &ids, &matrix, "features")
+}
+
+/// The rows of `matrix` (one per id of `ids`, from `table`) in catalogue row order.
+pub(crate) fn align_rows(
+    catalogue: &Catalogue,
+    ids: &[String],
+    matrix: &ndarray::Array2<f64>,
+    table: &str,
+) -> Result<ndarray::Array2<f64>> {
     let row: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
     let mut out = ndarray::Array2::zeros((catalogue.len(), matrix.ncols()));
     for (i, id) in catalogue.track_ids.iter().enumerate() {
         let &r = row.get(id.as_str()).ok_or_else(|| Error::InvalidValue {
-            table: "features".into(),
+            table: table.into(),
             column: cols::clusters::TRACK_ID.into(),
             why: format!("no row for track `{id}` of the embedding"),
         })?;
