@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long)]
     pub checks: Option<PathBuf>,
     /// Space of the neighbour searches behind the precision metrics.
-    #[arg(long, value_enum, default_value = "umap")]
+    #[arg(long, value_enum, default_value = "codebook")]
     pub space: SpaceArg,
     /// Neighbours per song in precision@k.
     #[arg(short, default_value_t = EvalParams::defaults().k())]

@@ -50,7 +50,7 @@ pub enum LabelsArg {
 artist_similarity and recommendations under data/processed. See docs/similarity.md.")]
 pub struct Args {
     /// Space of the distances between songs.
-    #[arg(long, value_enum, default_value = "umap")]
+    #[arg(long, value_enum, default_value = "codebook")]
     pub space: SpaceArg,
     /// Recommendations kept per song.
     #[arg(long, default_value_t = defaults().neighbors())]

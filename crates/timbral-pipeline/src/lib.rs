@@ -93,7 +93,7 @@ pub fn analysis_stages(workdir: &Workdir, plan: &Plan) -> Vec<Stage> {
         stage(
             StageKind::Similarity,
             "similarity",
-            &[Table::Tracks, Table::Features, Table::Embedding, Table::Clusters],
+            &[Table::Tracks, Table::Segments, Table::Features, Table::Embedding, Table::Clusters],
             tables(&SIMILARITY_TABLES),
             format!("{:?}", plan.similarity),
         ),
@@ -102,6 +102,8 @@ pub fn analysis_stages(workdir: &Workdir, plan: &Plan) -> Vec<Stage> {
             "eval",
             &[
                 Table::Tracks,
+                Table::Segments,
+                Table::Features,
                 Table::Embedding,
                 Table::Clusters,
                 Table::ModelSelection,

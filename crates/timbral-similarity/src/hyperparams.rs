@@ -12,7 +12,6 @@ use timbral_core::{Error, Result, cols, timbral_ensure};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Space {
     /// The n-D UMAP embedding (`umap_1..umap_n` of `embedding`).
-    #[default]
     Umap,
     /// The study's 90 seed features standardised with the stored `scaler` (was `features`).
     Study,
@@ -24,7 +23,9 @@ pub enum Space {
     Rank,
     /// One Gaussian per song, symmetrised KL (`eval --compare` only).
     GaussianKl,
-    /// Square-root histograms over a K-Means codebook of segment timbre (Hellinger).
+    /// Square-root histograms over a K-Means codebook of segment timbre (Hellinger): the
+    /// default, chosen by `timbral eval --compare` on the development corpus (docs/similarity.md).
+    #[default]
     Codebook,
 }
 
@@ -157,7 +158,7 @@ impl Default for SimilarityParamsBuilder {
     fn default() -> Self {
         SimilarityParamsBuilder {
             params: SimilarityParams {
-                space: Space::Umap,
+                space: Space::default(),
                 labels: Labels::Hdbscan,
                 neighbors: 10,
                 top_artists: 10,
@@ -244,7 +245,7 @@ impl Default for EvalParamsBuilder {
     fn default() -> Self {
         EvalParamsBuilder {
             params: EvalParams {
-                space: Space::Umap,
+                space: Space::default(),
                 k: 5,
                 shuffles: 10,
                 trust_k: 15,

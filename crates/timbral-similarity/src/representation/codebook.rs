@@ -31,9 +31,9 @@ use super::vectors::DIMS;
 /// Codewords of the codebook.
 pub const CODEWORDS: usize = 64;
 /// Segments the codebook is fitted to at most (drawn uniformly, seeded).
-pub const SAMPLE_SEGMENTS: usize = 200_000;
+pub const SAMPLE_SEGMENTS: usize = 50_000;
 /// K-Means restarts of the fit.
-const RUNS: usize = 3;
+const RUNS: usize = 1;
 /// The codebook's seed. Fixed (not `--seed`) so that `recommend` and `artists`, which rebuild
 /// the representation the similarity stage used, find the same codebook.
 pub const SEED: u64 = 42;
