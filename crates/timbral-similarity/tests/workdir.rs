@@ -112,7 +112,7 @@ fn artists_answers_like_the_table_and_suggests_names() {
 fn eval_reports_metrics_and_failed_checks() {
     let f = common::fixture();
     let (_dir, wd) = common::workdir(&f);
-    let params = EvalParams::builder().k(5).trust_k(5).check().unwrap();
+    let params = EvalParams::builder().space(Space::Umap).k(5).trust_k(5).check().unwrap();
     let checks = Checks::parse(
         "[metrics.artist_precision_at_5_lift]\nmin = 1.0\n[metrics.trustworthiness]\nmin = 0.99\n",
         "test",
