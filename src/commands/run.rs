@@ -10,6 +10,8 @@ use anyhow::Context as _;
 use timbral_core::{Table, Workdir, io};
 use timbral_ingest::json::JsonParams;
 use timbral_pipeline::{Plan, Runner, Stage, StageKind};
+use timbral_similarity::hyperparams::EvalParams;
+use timbral_similarity::{ParamGuard, SimilarityParams};
 
 use super::{Context, cluster, eval, features, ingest, report, similarity};
 
@@ -27,6 +29,9 @@ pub struct Args {
     /// Redo every stage, even those whose inputs and parameters are unchanged.
     #[arg(long)]
     pub force: bool,
+    /// Song representation of the similarity and eval stages (see `timbral similarity --help`).
+    #[arg(long, value_enum, default_value = "codebook")]
+    pub space: similarity::SpaceArg,
 }
 
 /// The bundled sample: interim tables of the development corpus (see data/sample/ATTRIBUTION.md),
@@ -39,7 +44,9 @@ const SAMPLE: [(Table, &[u8]); 3] = [
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let workdir = &ctx.workdir;
-    let plan = Plan::defaults(ctx.seed)?;
+    let mut plan = Plan::defaults(ctx.seed)?;
+    plan.similarity = SimilarityParams::builder().seed(ctx.seed).space(args.space.into()).check()?;
+    plan.eval = EvalParams::builder().seed(ctx.seed).space(args.space.into()).check()?;
     let mut runner = Runner::new(workdir, args.force);
     ingest_inputs(ctx, args, &mut runner)?;
     runner.run_analysis(
