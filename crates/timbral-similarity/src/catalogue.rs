@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use ndarray::Array2;
 use polars::prelude::*;
-use timbral_core::contract::umap_nd_columns_in;
 use timbral_core::error::PolarsContext;
 use timbral_core::matrix::{strings, to_matrix};
 use timbral_core::{Error, Result, Table, Workdir, cols};
@@ -43,7 +42,7 @@ impl Catalogue {
     pub fn load(workdir: &Workdir, space: Space, labels: Labels) -> Result<Catalogue> {
         let tracks = read_tracks(workdir)?;
         let embedding = workdir.read_table(Table::Embedding)?;
-        let (ids, points) = read_space(workdir, space, Some(&embedding))?;
+        let (ids, points) = coordinates(workdir, space, Some(&embedding))?;
         let map_ids = strings(&embedding, "embedding", cols::embedding::TRACK_ID)?;
         let map = to_matrix(&embedding, "embedding", &[cols::embedding::UMAP_X.into(), cols::embedding::UMAP_Y.into()])?;
         let clusters = match workdir.read_table_if_exists(Table::Clusters)? {
@@ -153,28 +152,6 @@ impl Catalogue {
             .to_slice()
             .expect("catalogue points are a standard-layout matrix")
     }
-}
-
-/// Reads a space as (track ids, matrix) in the table's row order ([`coordinates`]).
-/// `embedding` may be passed when already read.
-pub fn read_space(
-    workdir: &Workdir,
-    space: Space,
-    embedding: Option<&DataFrame>,
-) -> Result<(Vec<String>, Array2<f64>)> {
-    coordinates(workdir, space, embedding)
-}
-
-/// `umap_1..umap_n` in numeric order; `umap_x`/`umap_y` are the 2-D map, not part of it.
-pub fn umap_columns(embedding: &DataFrame) -> Result<Vec<String>> {
-    let numbered = umap_nd_columns_in(embedding.get_column_names().into_iter().map(|n| n.as_str()));
-    if numbered.is_empty() {
-        return Err(Error::MissingColumn {
-            table: "embedding".into(),
-            column: "umap_1 (the n-D UMAP; rerun `timbral cluster`)".into(),
-        });
-    }
-    Ok(numbered)
 }
 
 pub(crate) fn read_tracks(workdir: &Workdir) -> Result<HashMap<String, TrackMeta>> {

@@ -21,7 +21,8 @@ use timbral_core::error::PolarsContext;
 use timbral_core::matrix::strings;
 use timbral_core::{Error, Result, Table, Workdir, cols};
 
-use crate::catalogue::{read_space, Catalogue};
+use crate::catalogue::Catalogue;
+use crate::representation::coordinates;
 use crate::hyperparams::{EvalParams, Labels, Space};
 use crate::neighbors::{all_nearest, distance_rows, nearest_in_row, seeded_sample};
 pub use checks::{Bound, Checks};
@@ -173,7 +174,7 @@ fn trustworthiness(workdir: &Workdir, catalogue: &Catalogue, params: &EvalParams
 
 /// The standardised features in catalogue row order.
 fn aligned_features(workdir: &Workdir, catalogue: &Catalogue) -> Result<ndarray::Array2<f64>> {
-    let (ids, matrix) = read_space(workdir, Space::Study, None)?;
+    let (ids, matrix) = coordinates(workdir, Space::Study, None)?;
     align_rows(catalogue, &ids, &matrix, "features")
 }
 

@@ -16,12 +16,11 @@ pub mod vectors;
 
 use ndarray::Array2;
 use polars::prelude::DataFrame;
-use timbral_core::contract::seed_feature_names;
+use timbral_core::contract::{seed_feature_names, umap_nd_columns_in};
 use timbral_core::matrix::{strings, to_matrix};
 use timbral_core::scaler::Scaler;
 use timbral_core::{Error, Result, Table, Workdir, cols};
 
-use crate::catalogue::umap_columns;
 use crate::hyperparams::Space;
 
 /// The raw (unscaled) 90 seed features, as (track ids, matrix) in table order.
@@ -64,3 +63,16 @@ pub fn coordinates(workdir: &Workdir, space: Space, embedding: Option<&DataFrame
         }),
     }
 }
+
+/// `umap_1..umap_n` in numeric order; `umap_x`/`umap_y` are the 2-D map, not part of it.
+pub fn umap_columns(embedding: &DataFrame) -> Result<Vec<String>> {
+    let numbered = umap_nd_columns_in(embedding.get_column_names().into_iter().map(|n| n.as_str()));
+    if numbered.is_empty() {
+        return Err(Error::MissingColumn {
+            table: "embedding".into(),
+            column: "umap_1 (the n-D UMAP; rerun `timbral cluster`)".into(),
+        });
+    }
+    Ok(numbered)
+}
+
