@@ -6,7 +6,7 @@ use super::Context;
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = "Distance = mean euclidean distance over all song pairs of the two \
-artists, in the space `timbral similarity` used (the default, codebook, if it has not run).")]
+artists, in the space `timbral similarity` used (the default, codebook or umap without segments, if it has not run).")]
 pub struct Args {
     /// Artist name (case-insensitive).
     pub name: String,

@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long)]
     pub checks: Option<PathBuf>,
     /// Space of the neighbour searches behind the precision metrics.
-    #[arg(long, value_enum, default_value = "codebook")]
+    #[arg(long, value_enum, default_value = "auto")]
     pub space: SpaceArg,
     /// Neighbours per song in precision@k.
     #[arg(short, default_value_t = EvalParams::defaults().k())]
@@ -70,7 +70,7 @@ fn compare(ctx: &Context, params: &EvalParams) -> anyhow::Result<()> {
             None => String::new(),
         }
     };
-    let default = timbral_similarity::Space::default();
+    let default = timbral_similarity::Space::Auto.resolve(&ctx.workdir);
     for (title, suffix) in [("metric (95% bootstrap interval)", ""), ("gain over study (paired)", "_gain")] {
         println!("{title}");
         print!("{:<12}", "space");

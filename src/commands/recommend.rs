@@ -6,7 +6,7 @@ use timbral_similarity::recommendations::Filters;
 use super::Context;
 
 #[derive(Debug, Clone, clap::Args)]
-#[command(after_help = "Searches the space `timbral similarity` used (the default, codebook, if it has not run). \
+#[command(after_help = "Searches the space `timbral similarity` used (the default, codebook or umap without segments, if it has not run). \
 Several songs matching --title are listed and the command fails: rerun with one TRACK_ID.")]
 pub struct Args {
     /// Track id of the song (see the `tracks` table).

@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(long)]
     pub force: bool,
     /// Song representation of the similarity and eval stages (see `timbral similarity --help`).
-    #[arg(long, value_enum, default_value = "codebook")]
+    #[arg(long, value_enum, default_value = "auto")]
     pub space: similarity::SpaceArg,
 }
 

@@ -22,6 +22,8 @@ pub enum SpaceArg {
     GaussianKl,
     /// Square-root histograms over a 64-word K-Means codebook of segment timbre (Hellinger).
     Codebook,
+    /// `codebook` when the library has segments, else `umap`.
+    Auto,
 }
 
 impl From<SpaceArg> for Space {
@@ -34,6 +36,7 @@ impl From<SpaceArg> for Space {
             SpaceArg::Rank => Space::Rank,
             SpaceArg::GaussianKl => Space::GaussianKl,
             SpaceArg::Codebook => Space::Codebook,
+            SpaceArg::Auto => Space::Auto,
         }
     }
 }
@@ -50,7 +53,7 @@ pub enum LabelsArg {
 artist_similarity and recommendations under data/processed. See docs/similarity.md.")]
 pub struct Args {
     /// Space of the distances between songs.
-    #[arg(long, value_enum, default_value = "codebook")]
+    #[arg(long, value_enum, default_value = "auto")]
     pub space: SpaceArg,
     /// Recommendations kept per song.
     #[arg(long, default_value_t = defaults().neighbors())]

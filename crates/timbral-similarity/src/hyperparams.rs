@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use timbral_core::neighbors::KnnMethod;
 use timbral_core::error::at_least_one;
-use timbral_core::{Error, Result, cols, timbral_ensure};
+use timbral_core::{Error, Result, Table, Workdir, cols, timbral_ensure};
 
 /// The song representation (the space in which distances between songs are measured); see
 /// [`crate::representation`] and docs/similarity.md.
@@ -23,10 +23,13 @@ pub enum Space {
     Rank,
     /// One Gaussian per song, symmetrised KL (`eval --compare` only).
     GaussianKl,
-    /// Square-root histograms over a K-Means codebook of segment timbre (Hellinger): the
-    /// default, chosen by `timbral eval --compare` on the development corpus (docs/similarity.md).
-    #[default]
+    /// Square-root histograms over a K-Means codebook of segment timbre (Hellinger), chosen
+    /// by `timbral eval --compare` on the development corpus (docs/similarity.md).
     Codebook,
+    /// The default: `codebook` when the library has a `segments` table, else `umap` (a
+    /// features-only source, such as a features CSV or `synth --level features`, has none).
+    #[default]
+    Auto,
 }
 
 impl Space {
@@ -50,6 +53,17 @@ impl Space {
             Space::Rank => "rank",
             Space::GaussianKl => "gaussian-kl",
             Space::Codebook => "codebook",
+            Space::Auto => "auto",
+        }
+    }
+
+    /// The representation `self` stands for in `workdir`: [`Space::Auto`] resolved, any other
+    /// unchanged.
+    pub fn resolve(self, workdir: &Workdir) -> Space {
+        match self {
+            Space::Auto if workdir.has_table(Table::Segments) => Space::Codebook,
+            Space::Auto => Space::Umap,
+            chosen => chosen,
         }
     }
 
@@ -57,7 +71,7 @@ impl Space {
     pub fn source_table(self) -> &'static str {
         match self {
             Space::Umap => "embedding",
-            Space::Codebook => "segments",
+            Space::Codebook | Space::Auto => "segments",
             _ => "features",
         }
     }
@@ -74,13 +88,15 @@ impl FromStr for Space {
 
     /// A name of [`Space::name`]; `features` is the former name of `study`.
     fn from_str(s: &str) -> Result<Self> {
-        if s == "features" {
-            return Ok(Space::Study);
+        match s {
+            "features" => return Ok(Space::Study),
+            "auto" => return Ok(Space::Auto),
+            _ => {}
         }
         Space::ALL.into_iter().find(|space| space.name() == s).ok_or_else(|| Error::InvalidParameter {
             name: "space",
             why: format!(
-                "`{s}` is not a representation ({})",
+                "`{s}` is not a representation (auto, {})",
                 Space::ALL.map(Space::name).join(", ")
             ),
         })
@@ -139,6 +155,10 @@ pub struct SimilarityParams {
 }
 
 impl SimilarityParams {
+    /// These parameters with [`Space::Auto`] resolved for `workdir`.
+    pub fn resolved(&self, workdir: &Workdir) -> SimilarityParams {
+        SimilarityParams { space: self.space.resolve(workdir), ..self.clone() }
+    }
     pub fn builder() -> SimilarityParamsBuilder {
         SimilarityParamsBuilder::default()
     }
@@ -226,6 +246,10 @@ pub struct EvalParams {
 }
 
 impl EvalParams {
+    /// These parameters with [`Space::Auto`] resolved for `workdir`.
+    pub fn resolved(&self, workdir: &Workdir) -> EvalParams {
+        EvalParams { space: self.space.resolve(workdir), ..self.clone() }
+    }
     pub fn builder() -> EvalParamsBuilder {
         EvalParamsBuilder::default()
     }
@@ -296,6 +320,18 @@ mod tests {
         let err = SimilarityParams::builder().grid_size(1).check().unwrap_err();
         assert_eq!(err.parameter(), Some("grid_size"), "{err}");
         assert!(SimilarityParams::builder().check().is_ok());
+    }
+
+    #[test]
+    fn auto_is_codebook_with_segments_and_umap_without() {
+        let dir = tempfile::tempdir().unwrap();
+        let workdir = Workdir::new(dir.path());
+        assert_eq!(Space::Auto.resolve(&workdir), Space::Umap);
+        assert_eq!(Space::Study.resolve(&workdir), Space::Study);
+        workdir.write_table(Table::Segments, &mut Table::Segments.spec().empty_frame()).unwrap();
+        assert_eq!(Space::Auto.resolve(&workdir), Space::Codebook);
+        assert_eq!(SimilarityParams::defaults().resolved(&workdir).space(), Space::Codebook);
+        assert_eq!("auto".parse::<Space>().unwrap(), Space::Auto);
     }
 
     #[test]

@@ -68,6 +68,7 @@ pub struct Summary {
 /// Runs the whole similarity stage on `workdir` and writes its tables.
 pub fn run(workdir: &Workdir, params: &SimilarityParams) -> Result<Summary> {
     let start = Instant::now();
+    let params = &params.resolved(workdir);
     let catalogue = Catalogue::load(workdir, params.space(), params.labels())?;
     let summary = run_on(workdir, &catalogue, params)?;
     Ok(Summary {
@@ -79,6 +80,7 @@ pub fn run(workdir: &Workdir, params: &SimilarityParams) -> Result<Summary> {
 /// [`run`] on an already loaded catalogue.
 pub fn run_on(workdir: &Workdir, catalogue: &Catalogue, params: &SimilarityParams) -> Result<Summary> {
     let start = Instant::now();
+    let params = &params.resolved(workdir);
     let mut steps = Stopwatch::new();
     let space = params.space().name();
     let seed = params.seed();

@@ -20,10 +20,11 @@ use crate::recommendations::{recommend, Filters};
 /// How many close names an unknown-name error suggests.
 const SUGGESTIONS: usize = 5;
 
-/// The space recorded in `table`'s `space` column, or the default when the table is absent.
+/// The space recorded in `table`'s `space` column, or the default resolved for `workdir` when
+/// the table is absent.
 pub fn recorded_space(workdir: &Workdir, table: Table) -> Result<Space> {
     if !workdir.has_table(table) {
-        return Ok(Space::default());
+        return Ok(Space::Auto.resolve(workdir));
     }
     let name = table.name();
     let frame = workdir
@@ -35,7 +36,7 @@ pub fn recorded_space(workdir: &Workdir, table: Table) -> Result<Space> {
     let column = frame.column(cols::recommendations::SPACE).ctx(format!("table `{name}`"))?;
     match column.str().ctx(format!("table `{name}` column `space`"))?.get(0) {
         Some(space) => space.parse(),
-        None => Ok(Space::default()),
+        None => Ok(Space::Auto.resolve(workdir)),
     }
 }
 

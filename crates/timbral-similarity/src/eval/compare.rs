@@ -98,18 +98,23 @@ pub struct Scored {
     pub scores: Vec<Score>,
 }
 
-/// Loads the library once and scores every representation of [`Space::ALL`].
+/// Loads the library once and scores every representation of [`Space::ALL`] (`codebook` only
+/// when the library has segments).
 pub fn run(workdir: &Workdir, params: &EvalParams) -> Result<Vec<Scored>> {
     let catalogue = Catalogue::load(workdir, Space::Study, Labels::default())?;
     let mut out = Vec::new();
     for space in Space::ALL {
+        if space == Space::Codebook && !workdir.has_table(Table::Segments) {
+            tracing::warn!("no `segments` table: `codebook` is left out of the comparison");
+            continue;
+        }
         let start = std::time::Instant::now();
         let model = Model::load(workdir, space, &catalogue)?;
         out.push(Scored { space, scores: score(&catalogue, &model, params) });
         tracing::info!(space = space.name(), secs = start.elapsed().as_secs_f64(), "compared");
     }
     add_gains(&mut out);
-    let mut frame = table(&out, Space::default())?;
+    let mut frame = table(&out, Space::Auto.resolve(workdir))?;
     workdir.write_table(Table::RepresentationEval, &mut frame)?;
     Ok(out)
 }

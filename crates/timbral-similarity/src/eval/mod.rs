@@ -76,6 +76,7 @@ pub fn run(workdir: &Workdir, params: &EvalParams, checks: Option<&Checks>) -> R
 
 /// Every metric of the module documentation, in that order.
 pub fn evaluate(workdir: &Workdir, params: &EvalParams) -> Result<Vec<Metric>> {
+    let params = &params.resolved(workdir);
     let catalogue = Catalogue::load(workdir, params.space(), Labels::default())?;
     let mut out = retrieval_metrics(&catalogue, params)?;
     out.push(trustworthiness(workdir, &catalogue, params)?);

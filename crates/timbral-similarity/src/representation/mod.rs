@@ -33,7 +33,7 @@ pub fn raw_features(workdir: &Workdir) -> Result<(Vec<String>, Array2<f64>)> {
 /// The coordinates of every song in `space`, as (track ids, matrix). `embedding` may be
 /// passed when already read.
 pub fn coordinates(workdir: &Workdir, space: Space, embedding: Option<&DataFrame>) -> Result<(Vec<String>, Array2<f64>)> {
-    match space {
+    match space.resolve(workdir) {
         Space::Umap => {
             let owned;
             let frame = match embedding {
@@ -54,7 +54,7 @@ pub fn coordinates(workdir: &Workdir, space: Space, embedding: Option<&DataFrame
         Space::SignedRoot => raw_features(workdir).map(|(ids, raw)| (ids, vectors::signed_root(raw.view()))),
         Space::CorrLogvar => raw_features(workdir).map(|(ids, raw)| (ids, vectors::corr_logvar(raw.view()))),
         Space::Rank => raw_features(workdir).map(|(ids, raw)| (ids, vectors::rank_scale(raw.view()))),
-        Space::Codebook => codebook::histograms(workdir, codebook::SEED),
+        Space::Codebook | Space::Auto => codebook::histograms(workdir, codebook::SEED),
         Space::GaussianKl => Err(Error::InvalidParameter {
             name: "space",
             why: "`gaussian-kl` is a divergence between song models, not a vector space: only \
