@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use timbral_similarity::{ParamGuard, eval};
 use timbral_similarity::hyperparams::EvalParams;
 
-use super::similarity::SpaceArg;
 use super::{Context, KnnArg};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -15,9 +14,10 @@ pub struct Args {
     /// TOML file of thresholds: [metrics.NAME] min = .. / max = ..
     #[arg(long)]
     pub checks: Option<PathBuf>,
-    /// Space of the neighbour searches behind the precision metrics.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub space: SpaceArg,
+    /// Song representation of the neighbour searches behind the precision metrics (as
+    /// `timbral similarity --space`).
+    #[arg(long, default_value = "auto")]
+    pub space: timbral_similarity::Space,
     /// Neighbours per song in precision@k.
     #[arg(short, default_value_t = EvalParams::defaults().k())]
     pub k: usize,
@@ -35,7 +35,7 @@ pub struct Args {
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let params = EvalParams::builder()
-        .space(args.space.into())
+        .space(args.space)
         .k(args.k)
         .shuffles(args.shuffles)
         .knn(args.knn.into())

@@ -30,8 +30,8 @@ pub struct Args {
     #[arg(long)]
     pub force: bool,
     /// Song representation of the similarity and eval stages (see `timbral similarity --help`).
-    #[arg(long, value_enum, default_value = "auto")]
-    pub space: similarity::SpaceArg,
+    #[arg(long, default_value = "auto")]
+    pub space: timbral_similarity::Space,
 }
 
 /// The bundled sample: interim tables of the development corpus (see data/sample/ATTRIBUTION.md),
@@ -45,8 +45,8 @@ const SAMPLE: [(Table, &[u8]); 3] = [
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let workdir = &ctx.workdir;
     let mut plan = Plan::defaults(ctx.seed)?;
-    plan.similarity = SimilarityParams::builder().seed(ctx.seed).space(args.space.into()).check()?;
-    plan.eval = EvalParams::builder().seed(ctx.seed).space(args.space.into()).check()?;
+    plan.similarity = SimilarityParams::builder().seed(ctx.seed).space(args.space).check()?;
+    plan.eval = EvalParams::builder().seed(ctx.seed).space(args.space).check()?;
     let mut runner = Runner::new(workdir, args.force);
     ingest_inputs(ctx, args, &mut runner)?;
     runner.run_analysis(

@@ -4,43 +4,6 @@ use timbral_similarity::{Labels, ParamGuard, SimilarityParams, Space};
 
 use super::{Context, KnnArg};
 
-/// The song representation of `--space` (docs/similarity.md has each with its reference).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SpaceArg {
-    /// The n-D UMAP embedding.
-    Umap,
-    /// The study's 90 standardised seed features, euclidean (`features` is its former name).
-    #[value(alias = "features")]
-    Study,
-    /// Signed square root of the covariance entries, then z-scored.
-    SignedRoot,
-    /// Means, log-variances and correlations, z-scored.
-    CorrLogvar,
-    /// Per-column quantile (rank) scaling.
-    Rank,
-    /// One Gaussian per song, symmetrised KL: `eval --compare` only (not a vector space).
-    GaussianKl,
-    /// Square-root histograms over a 64-word K-Means codebook of segment timbre (Hellinger).
-    Codebook,
-    /// `codebook` when the library has segments, else `umap`.
-    Auto,
-}
-
-impl From<SpaceArg> for Space {
-    fn from(space: SpaceArg) -> Space {
-        match space {
-            SpaceArg::Umap => Space::Umap,
-            SpaceArg::Study => Space::Study,
-            SpaceArg::SignedRoot => Space::SignedRoot,
-            SpaceArg::CorrLogvar => Space::CorrLogvar,
-            SpaceArg::Rank => Space::Rank,
-            SpaceArg::GaussianKl => Space::GaussianKl,
-            SpaceArg::Codebook => Space::Codebook,
-            SpaceArg::Auto => Space::Auto,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LabelsArg {
     Kmeans,
@@ -52,9 +15,11 @@ pub enum LabelsArg {
 #[command(after_help = "Writes genre_density, genre_clusters, genre_grid, intra_artist, \
 artist_similarity and recommendations under data/processed. See docs/similarity.md.")]
 pub struct Args {
-    /// Space of the distances between songs.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub space: SpaceArg,
+    /// Song representation of the distances (docs/similarity.md): auto (codebook when the library
+    /// has segments, else umap), codebook, study (`features` is its former name), umap,
+    /// signed-root, corr-logvar or rank.
+    #[arg(long, default_value = "auto")]
+    pub space: Space,
     /// Recommendations kept per song.
     #[arg(long, default_value_t = defaults().neighbors())]
     pub neighbors: usize,
@@ -110,7 +75,7 @@ pub fn run_unclustered_with(ctx: &Context, params: &SimilarityParams) -> anyhow:
 
 fn params(ctx: &Context, args: &Args) -> anyhow::Result<SimilarityParams> {
     Ok(SimilarityParams::builder()
-        .space(args.space.into())
+        .space(args.space)
         .labels(match args.labels {
             LabelsArg::Kmeans => Labels::Kmeans,
             LabelsArg::Dbscan => Labels::Dbscan,

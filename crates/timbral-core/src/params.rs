@@ -4,9 +4,17 @@
 
 /// For each `field: Type` (Type: `Copy`): a builder setter `fn field(self, field) -> Self` on
 /// `$builder` (writing `self.$inner.field`) and a getter `fn field(&self) -> Type` on `$valid`,
-/// both with the field's doc comment.
+/// both with the field's doc comment. Given `struct $valid built by $builder, $inner { .. }`,
+/// it also declares the checked struct with exactly those (private) fields.
 #[macro_export]
 macro_rules! param_fields {
+    ($(#[$meta:meta])* pub struct $valid:ident built by $builder:ty, $inner:tt { $($(#[$doc:meta])* $field:ident: $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        pub struct $valid {
+            $( $field: $ty, )*
+        }
+        $crate::param_fields! { $builder, $inner => $valid { $( $(#[$doc])* $field: $ty ),* } }
+    };
     ($builder:ty, $inner:tt => $valid:ty { $($(#[$doc:meta])* $field:ident: $ty:ty),* $(,)? }) => {
         impl $builder {
             $(

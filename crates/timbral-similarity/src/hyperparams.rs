@@ -139,21 +139,6 @@ impl FromStr for Labels {
     }
 }
 
-/// Validated parameters of [`crate::run`]. Build them with [`SimilarityParams::builder`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct SimilarityParams {
-    space: Space,
-    labels: Labels,
-    neighbors: usize,
-    top_artists: usize,
-    permutations: usize,
-    grid_size: usize,
-    grid_genres: usize,
-    min_genre_songs: usize,
-    knn: KnnMethod,
-    seed: u64,
-}
-
 impl SimilarityParams {
     /// These parameters with [`Space::Auto`] resolved for `workdir`.
     pub fn resolved(&self, workdir: &Workdir) -> SimilarityParams {
@@ -194,7 +179,9 @@ impl Default for SimilarityParamsBuilder {
 }
 
 timbral_core::param_fields! {
-    SimilarityParamsBuilder, params => SimilarityParams {
+    /// Validated parameters of [`crate::run`]. Build them with [`SimilarityParams::builder`].
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct SimilarityParams built by SimilarityParamsBuilder, params {
         /// Space of the distances.
         space: Space,
         /// Cluster labels used for genre shares and entropy.
@@ -233,18 +220,6 @@ timbral_core::param_guard!(SimilarityParamsBuilder, params => SimilarityParams, 
     });
 });
 
-/// Validated parameters of [`crate::eval::evaluate`]. Build them with [`EvalParams::builder`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct EvalParams {
-    space: Space,
-    k: usize,
-    shuffles: usize,
-    trust_k: usize,
-    trust_queries: usize,
-    knn: KnnMethod,
-    seed: u64,
-}
-
 impl EvalParams {
     /// These parameters with [`Space::Auto`] resolved for `workdir`.
     pub fn resolved(&self, workdir: &Workdir) -> EvalParams {
@@ -282,7 +257,9 @@ impl Default for EvalParamsBuilder {
 }
 
 timbral_core::param_fields! {
-    EvalParamsBuilder, params => EvalParams {
+    /// Validated parameters of [`crate::eval::evaluate`]. Build them with [`EvalParams::builder`].
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct EvalParams built by EvalParamsBuilder, params {
         /// Space of the neighbour searches behind the precision metrics.
         space: Space,
         /// Neighbours per song in precision@k.
