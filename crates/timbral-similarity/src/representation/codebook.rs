@@ -20,10 +20,11 @@ use linfa::DatasetBase;
 use linfa::prelude::*;
 use ndarray::{Array2, ArrayView2};
 use polars::prelude::*;
-use timbral_cluster::kmeans::KMeansParams;
+use timbral_cluster::kmeans::{KMeansModel, KMeansParams};
 use timbral_core::contract::timbre_columns;
 use timbral_core::error::PolarsContext;
 use timbral_core::matrix::{strings, to_matrix};
+use timbral_core::scaler::Scaler;
 use timbral_core::{Error, Result, Table, Workdir, cols};
 
 use super::vectors::DIMS;
@@ -42,9 +43,8 @@ const BATCH_ROWS: usize = 1 << 20;
 /// A fitted codebook: per-coefficient standardisation and the `CODEWORDS x 12` centres.
 #[derive(Debug, Clone)]
 pub struct Codebook {
-    mean: [f64; DIMS],
-    scale: [f64; DIMS],
-    centroids: Array2<f64>,
+    scaler: Scaler,
+    kmeans: KMeansModel,
 }
 
 impl Codebook {
@@ -58,45 +58,15 @@ impl Codebook {
                 why: format!("the codebook needs at least {CODEWORDS} segments"),
             });
         }
-        let mut mean = [0.0; DIMS];
-        let mut scale = [1.0; DIMS];
-        for d in 0..DIMS {
-            let column = sample.column(d);
-            mean[d] = column.sum() / n as f64;
-            let sd = (column.iter().map(|v| (v - mean[d]).powi(2)).sum::<f64>() / n as f64).sqrt();
-            scale[d] = if sd > 0.0 { sd } else { 1.0 };
-        }
-        let mut book = Codebook { mean, scale, centroids: Array2::zeros((0, DIMS)) };
-        let standard = book.standardise(sample);
-        let model = KMeansParams::new(CODEWORDS).runs(RUNS).seed(seed).fit(&DatasetBase::from(standard.view()))?;
-        book.centroids = model.centroids;
-        Ok(book)
-    }
-
-    fn standardise(&self, x: ArrayView2<f64>) -> Array2<f64> {
-        let mut out = x.to_owned();
-        for (d, mut column) in out.columns_mut().into_iter().enumerate() {
-            column.mapv_inplace(|v| (v - self.mean[d]) / self.scale[d]);
-        }
-        out
+        let scaler = Scaler::fit(timbre_columns(), sample);
+        let standard = scaler.transform(sample);
+        let kmeans = KMeansParams::new(CODEWORDS).runs(RUNS).seed(seed).fit(&DatasetBase::from(standard.view()))?;
+        Ok(Codebook { scaler, kmeans })
     }
 
     /// The nearest codeword of each row of `x` (raw timbre vectors).
     pub fn assign(&self, x: ArrayView2<f64>) -> Vec<usize> {
-        let standard = self.standardise(x);
-        standard
-            .outer_iter()
-            .map(|row| {
-                let mut best = (f64::INFINITY, 0);
-                for (c, centre) in self.centroids.outer_iter().enumerate() {
-                    let d: f64 = row.iter().zip(centre.iter()).map(|(a, b)| (a - b) * (a - b)).sum();
-                    if d < best.0 {
-                        best = (d, c);
-                    }
-                }
-                best.1
-            })
-            .collect()
+        self.kmeans.predict(&self.scaler.transform(x)).to_vec()
     }
 }
 
