@@ -126,35 +126,59 @@ pub fn score(catalogue: &Catalogue, model: &Model, params: &EvalParams) -> Vec<S
     let artist = dense_ids(&catalogue.artist_ids);
     let genres = genre_ids(&catalogue.genres);
     let artists = artist.iter().max().map_or(0, |m| m + 1);
-    let query_artists = query_artists(&artist, artists, seed);
-    let queries: Vec<usize> = (0..n).filter(|&i| query_artists.binary_search(&artist[i]).is_ok()).collect();
+    let mut songs_of = vec![0usize; artists];
+    artist.iter().for_each(|&a| songs_of[a] += 1);
+    let query_artists = query_artists(&songs_of, n, seed);
+    // Query songs: every song of a query artist, in row order, also grouped by query artist.
+    let mut queries = Vec::new();
+    let mut songs_of_query: Vec<Vec<usize>> = vec![Vec::new(); query_artists.len()];
+    for (i, a) in artist.iter().enumerate() {
+        if let Ok(q) = query_artists.binary_search(a) {
+            queries.push(i);
+            songs_of_query[q].push(i);
+        }
+    }
 
-    // One exact scan per query song: its k nearest and its summed distance to each artist.
-    let rows: Vec<(Vec<Neighbour>, Vec<f64>)> = queries
+    let artist_genres = artist_genre_sets(&artist, &genres, artists);
+
+    // One exact scan per query song, artist by artist: each song's k nearest and, summed over
+    // the artist's songs, its distance to every artist (one row per query artist in flight,
+    // never an artists x artists matrix), from which the artist's nearest artists follow.
+    let scanned: Vec<ArtistScan> = query_artists
         .par_iter()
-        .map(|&i| {
-            let mut near = Vec::with_capacity(n);
+        .zip(&songs_of_query)
+        .map(|(&a, songs)| {
+            let mut sums = vec![0.0; artists];
             let mut to_artist = vec![0.0; artists];
-            for j in 0..n {
-                if j != i {
-                    let d = model.distance(i, j);
-                    near.push(Neighbour { index: j, distance: d });
-                    to_artist[artist[j]] += d;
+            let mut nearest_songs = Vec::with_capacity(songs.len());
+            for &i in songs {
+                to_artist.fill(0.0);
+                let mut near = Vec::with_capacity(n);
+                for j in 0..n {
+                    if j != i {
+                        let d = model.distance(i, j);
+                        near.push(Neighbour { index: j, distance: d });
+                        to_artist[artist[j]] += d;
+                    }
                 }
+                near.sort_by(|x, y| x.distance.total_cmp(&y.distance).then(x.index.cmp(&y.index)));
+                near.truncate(k);
+                sums.iter_mut().zip(&to_artist).for_each(|(sum, d)| *sum += d);
+                nearest_songs.push((i, near));
             }
-            near.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.index.cmp(&b.index)));
-            near.truncate(k);
-            (near, to_artist)
+            ArtistScan { songs: nearest_songs, nearest_artists: nearest_artists_of(a, &sums, &songs_of, !artist_genres[a].is_empty()) }
         })
         .collect();
     let mut neighbours = vec![Vec::new(); n];
-    for (&i, (near, _)) in queries.iter().zip(&rows) {
-        neighbours[i] = near.clone();
+    let mut nearest_artists = vec![Vec::new(); artists];
+    for (scan, &a) in scanned.into_iter().zip(&query_artists) {
+        for (i, near) in scan.songs {
+            neighbours[i] = near;
+        }
+        nearest_artists[a] = scan.nearest_artists;
     }
 
     let mut out = Vec::new();
-    let mut songs_of = vec![0usize; artists];
-    artist.iter().for_each(|&a| songs_of[a] += 1);
     let same_artist = |i: usize, j: usize| artist[i] == artist[j];
     let share_genre = |i: usize, j: usize| metrics::sorted_overlap(&genres[i], &genres[j]);
     precision_scores(
@@ -194,27 +218,7 @@ pub fn score(catalogue: &Catalogue, model: &Model, params: &EvalParams) -> Vec<S
         out.push(auc_score(name, scored, &weights));
     }
 
-    // Artist level: mean song-pair distance from each query artist to every other artist.
-    let mut sums = vec![vec![0.0; artists]; artists];
-    for (&i, (_, to_artist)) in queries.iter().zip(&rows) {
-        for (b, d) in to_artist.iter().enumerate() {
-            sums[artist[i]][b] += d;
-        }
-    }
-    let artist_genres = artist_genre_sets(&artist, &genres, artists);
-    let nearest_artists: Vec<Vec<usize>> = (0..artists)
-        .map(|a| {
-            if query_artists.binary_search(&a).is_err() || artist_genres[a].is_empty() {
-                return Vec::new();
-            }
-            let mut others: Vec<(f64, usize)> = (0..artists)
-                .filter(|&b| b != a)
-                .map(|b| (sums[a][b] / (songs_of[a] * songs_of[b]) as f64, b))
-                .collect();
-            others.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
-            others.into_iter().take(ARTIST_K).map(|(_, b)| b).collect()
-        })
-        .collect();
+    // Artist level: the share of each query artist's nearest artists that share a genre.
     let artist_level = |labels: &[Vec<u32>]| -> Vec<Option<f64>> {
         nearest_artists
             .iter()
@@ -235,23 +239,41 @@ pub fn score(catalogue: &Catalogue, model: &Model, params: &EvalParams) -> Vec<S
     out
 }
 
+/// What the scan of one query artist's songs found.
+struct ArtistScan {
+    /// Each song's row and its k nearest songs.
+    songs: Vec<(usize, Vec<Neighbour>)>,
+    nearest_artists: Vec<usize>,
+}
+
+/// The [`ARTIST_K`] artists nearest to `a` by mean song-pair distance (`sums[b]`: the summed
+/// distances from `a`'s songs to `b`'s), ties to the lower id; none when `a` is not `scored`.
+fn nearest_artists_of(a: usize, sums: &[f64], songs_of: &[usize], scored: bool) -> Vec<usize> {
+    if !scored {
+        return Vec::new();
+    }
+    let mut others: Vec<(f64, usize)> =
+        (0..sums.len()).filter(|&b| b != a).map(|b| (sums[b] / (songs_of[a] * songs_of[b]) as f64, b)).collect();
+    others.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+    others.into_iter().take(ARTIST_K).map(|(_, b)| b).collect()
+}
+
 /// Query artists: all while their songs are at most [`QUERY_SONGS`], else a seeded shuffle of
 /// artists taken while their songs fit. Sorted.
-fn query_artists(artist: &[usize], artists: usize, seed: u64) -> Vec<usize> {
-    if artist.len() <= QUERY_SONGS {
+fn query_artists(songs_of: &[usize], songs: usize, seed: u64) -> Vec<usize> {
+    let artists = songs_of.len();
+    if songs <= QUERY_SONGS {
         return (0..artists).collect();
     }
-    let mut songs = vec![0usize; artists];
-    artist.iter().for_each(|&a| songs[a] += 1);
     let mut order: Vec<usize> = (0..artists).collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
     let mut taken = Vec::new();
     let mut total = 0;
     for a in order {
-        if total + songs[a] > QUERY_SONGS && !taken.is_empty() {
+        if total + songs_of[a] > QUERY_SONGS && !taken.is_empty() {
             continue;
         }
-        total += songs[a];
+        total += songs_of[a];
         taken.push(a);
     }
     taken.sort_unstable();
