@@ -111,3 +111,53 @@ impl ClusterModel {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> ClusterModel {
+        ClusterModel {
+            feature_set: FeatureSet::Extended,
+            songs: 1234,
+            features: 97,
+            seed: u64::MAX,
+            knn: "nn-descent".into(),
+            umap: UmapSettings { n_neighbors: 15, min_dist: 0.25, metric: Metric::Cosine, n_epochs: 200 },
+            umap_dims: 10,
+            kmeans_k: 7,
+            dbscan_eps: 0.375,
+            dbscan_min_samples: 5,
+            hdbscan_min_cluster_size: 12,
+        }
+    }
+
+    #[test]
+    fn a_written_model_reads_back_field_for_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let workdir = Workdir::new(dir.path());
+        workdir.write_table(Table::ClusterModel, &mut model().frame().unwrap()).unwrap();
+        assert_eq!(ClusterModel::read(&workdir).unwrap(), model());
+    }
+
+    #[test]
+    fn a_missing_table_two_rows_or_an_unknown_metric_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let workdir = Workdir::new(dir.path());
+        assert!(matches!(ClusterModel::read(&workdir), Err(Error::MissingTable { table, .. }) if table == "cluster_model"));
+
+        let one = model().frame().unwrap();
+        let mut two = one.vstack(&one).unwrap();
+        workdir.write_table(Table::ClusterModel, &mut two).unwrap();
+        let err = ClusterModel::read(&workdir).unwrap_err();
+        assert!(matches!(&err, Error::InvalidValue { table, .. } if table == "cluster_model"), "{err}");
+        assert!(err.to_string().contains("found 2"), "{err}");
+
+        let mut bad = one.clone();
+        bad.with_column(Column::new(cols::cluster_model::UMAP_METRIC.into(), ["manhattan"])).unwrap();
+        workdir.write_table(Table::ClusterModel, &mut bad).unwrap();
+        let err = ClusterModel::read(&workdir).unwrap_err();
+        assert!(matches!(&err, Error::InvalidValue { column, .. } if column == cols::cluster_model::UMAP_METRIC), "{err}");
+        assert!(err.to_string().contains("manhattan"), "{err}");
+    }
+}
