@@ -32,6 +32,6 @@ pub use linfa::ParamGuard;
 pub use model::ClusterModel;
 pub use output::{ClusterOutput, ClusterSummary};
 pub use pipeline::{cluster_matrix, run};
-pub use place::{PlaceSummary, place_new};
+pub use place::{PlaceOptions, PlaceSummary, Placement, PlacementModel, place_new};
 pub use tables::CLUSTER_TABLES;
 pub use umap::{UmapModel, transform};

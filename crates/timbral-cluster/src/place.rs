@@ -46,51 +46,111 @@ pub struct PlaceSummary {
 /// Places every song of `features` missing from `embedding`, seeded by `seed`; `knn` chooses
 /// how neighbours among the fitted songs are searched.
 pub fn place_new(workdir: &Workdir, knn: KnnMethod, seed: u64) -> Result<PlaceSummary> {
-    let stored = read_fitted_state(workdir)?;
     let features = workdir.read_table(Table::Features)?;
+    let model = PlacementModel::with_features(workdir, &features)?;
     let ids = matrix::strings(&features, Table::Features.name(), cols::features::TRACK_ID)?;
-    let data = matrix::to_matrix(&features, Table::Features.name(), &stored.scaler.features)?;
-    let fitted_rows = rows_of(&ids, &stored.track_ids, |id| Error::InvalidValue {
-        table: Table::Features.name().into(),
-        column: cols::features::TRACK_ID.into(),
-        why: format!("song `{id}` of `embedding` is no longer in `features`; run `timbral cluster` to refit"),
-    })?;
-    let fitted: HashSet<&str> = stored.track_ids.iter().map(String::as_str).collect();
-    let new_rows: Vec<usize> = (0..ids.len()).filter(|&i| !fitted.contains(ids[i].as_str())).collect();
-    let existing = fitted_rows.len();
+    let fitted: HashSet<&str> = model.track_ids.iter().map(String::as_str).collect();
+    let new_rows: Vec<IdxSize> = (0..ids.len()).filter(|&i| !fitted.contains(ids[i].as_str())).map(|i| i as IdxSize).collect();
+    let existing = model.track_ids.len();
     if new_rows.is_empty() {
         return Ok(PlaceSummary { placed: 0, existing });
     }
-    let new_ids: Vec<String> = new_rows.iter().map(|&i| ids[i].clone()).collect();
-    let new_data = data.select(Axis(0), &new_rows);
-    if let Some((i, j)) = first_non_finite(new_data.view()) {
-        return Err(Error::InvalidValue {
-            table: Table::Features.name().into(),
-            column: stored.scaler.features[j].clone(),
-            why: format!("non-finite value for track `{}`", new_ids[i]),
-        });
-    }
-    let reference = stored.scaler.transform(data.select(Axis(0), &fitted_rows).view());
-    let new_points = stored.scaler.transform(new_data.view());
-
-    let place_into = |embedding: &Array2<f64>| {
-        let model = UmapModel { reference: reference.clone(), embedding: embedding.clone(), settings: stored.settings };
-        umap::transform(&model, new_points.view(), knn, seed)
-    };
-    let umap_2d = place_into(&stored.umap_2d)?;
-    let umap_nd = place_into(&stored.umap_nd)?;
-    let pca_scores = (&new_points - &stored.pca_mean).dot(&stored.loadings);
-
-    let kmeans = nearest_centroid(reference.view(), &stored.kmeans, new_points.view());
-    let k = stored.settings.n_neighbors.clamp(1, reference.nrows());
-    let (_, neighbours) = neighbors::nearest_to(reference.view(), new_points.view(), k, knn, seed)?;
-    let dbscan = majority_labels(&neighbours, &stored.dbscan);
-    let hdbscan = majority_labels(&neighbours, &stored.hdbscan);
-
-    let placed = Placed { track_ids: new_ids, pca_scores, umap_2d, umap_nd, kmeans, dbscan, hdbscan };
+    let new_songs = features.take(&IdxCa::from_vec("rows".into(), new_rows)).ctx("selecting new songs")?;
+    let placed = model.place(&new_songs, &PlaceOptions { knn, seed, catalogue_songs: new_songs.height() })?;
     append_placed(workdir, &placed)?;
     tracing::info!(placed = placed.track_ids.len(), existing, "placed new songs without refitting");
     Ok(PlaceSummary { placed: placed.track_ids.len(), existing })
+}
+
+/// How [`PlacementModel::place`] searches and seeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaceOptions {
+    pub knn: KnnMethod,
+    pub seed: u64,
+    /// Songs placed in all, across every call of a catalogue placed in parts: it sets the
+    /// UMAP transform's epochs ([`umap::transform_epochs`]).
+    pub catalogue_songs: usize,
+}
+
+/// What `timbral cluster` stored that placement needs, loaded once and applied to any number
+/// of batches of new songs (one Spark partition after another, say).
+pub struct PlacementModel {
+    /// The fitted songs, in `embedding` order.
+    pub track_ids: Vec<String>,
+    /// The fitted songs' standardised features: the reference of every neighbour search.
+    reference: Array2<f64>,
+    scaler: Scaler,
+    pca_mean: ndarray::Array1<f64>,
+    /// `d x PC_SCORES` loadings.
+    loadings: Array2<f64>,
+    umap_2d: Array2<f64>,
+    umap_nd: Array2<f64>,
+    kmeans: Vec<i32>,
+    dbscan: Vec<i32>,
+    hdbscan: Vec<i32>,
+    settings: UmapSettings,
+}
+
+impl PlacementModel {
+    /// The model fitted in `workdir`, whose `features` table holds the fitted songs.
+    pub fn load(workdir: &Workdir) -> Result<Self> {
+        Self::with_features(workdir, &workdir.read_table(Table::Features)?)
+    }
+
+    /// The model fitted in `workdir`, with the fitted songs' features taken from `features`.
+    pub fn with_features(workdir: &Workdir, features: &DataFrame) -> Result<Self> {
+        let mut model = read_fitted_state(workdir)?;
+        let ids = matrix::strings(features, Table::Features.name(), cols::features::TRACK_ID)?;
+        let fitted_rows = rows_of(&ids, &model.track_ids, |id| Error::InvalidValue {
+            table: Table::Features.name().into(),
+            column: cols::features::TRACK_ID.into(),
+            why: format!("song `{id}` of `embedding` is no longer in `features`; run `timbral cluster` to refit"),
+        })?;
+        let data = matrix::to_matrix(features, Table::Features.name(), &model.scaler.features)?;
+        model.reference = model.scaler.transform(data.select(Axis(0), &fitted_rows).view());
+        Ok(model)
+    }
+
+    /// Embedding coordinates and cluster labels of the songs of `features` (a `features`
+    /// frame), none of which is re-fitted. Each song's seed derives from `options.seed` and
+    /// its track id, so its place does not depend on the other songs of the batch.
+    pub fn place(&self, features: &DataFrame, options: &PlaceOptions) -> Result<Placement> {
+        let table = Table::Features.name();
+        let track_ids = matrix::strings(features, table, cols::features::TRACK_ID)?;
+        let data = matrix::to_matrix(features, table, &self.scaler.features)?;
+        if let Some((i, j)) = first_non_finite(data.view()) {
+            return Err(Error::InvalidValue {
+                table: table.into(),
+                column: self.scaler.features[j].clone(),
+                why: format!("non-finite value for track `{}`", track_ids[i]),
+            });
+        }
+        let points = self.scaler.transform(data.view());
+        let point_seeds: Vec<u64> = track_ids.iter().map(|id| song_seed(options.seed, id)).collect();
+        let epochs = umap::transform_epochs(options.catalogue_songs.max(track_ids.len()));
+        let place_into = |embedding: &Array2<f64>| {
+            let model = UmapModel { reference: self.reference.clone(), embedding: embedding.clone(), settings: self.settings };
+            umap::transform(&model, points.view(), &point_seeds, epochs, options.knn, options.seed)
+        };
+        let umap_2d = place_into(&self.umap_2d)?;
+        let umap_nd = place_into(&self.umap_nd)?;
+        let pca_scores = (&points - &self.pca_mean).dot(&self.loadings);
+
+        let kmeans = nearest_centroid(self.reference.view(), &self.kmeans, points.view());
+        let k = self.settings.n_neighbors.clamp(1, self.reference.nrows());
+        let (_, neighbours) = neighbors::nearest_to(self.reference.view(), points.view(), k, options.knn, options.seed)?;
+        let dbscan = majority_labels(&neighbours, &self.dbscan);
+        let hdbscan = majority_labels(&neighbours, &self.hdbscan);
+        Ok(Placement { track_ids, pca_scores, umap_2d, umap_nd, kmeans, dbscan, hdbscan })
+    }
+}
+
+/// A placed song's RNG seed: the run's seed mixed with a hash of its track id.
+fn song_seed(seed: u64, track_id: &str) -> u64 {
+    let hash = blake3::hash(track_id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash.as_bytes()[..8]);
+    seed ^ u64::from_le_bytes(first)
 }
 
 fn first_non_finite(data: ArrayView2<f64>) -> Option<(usize, usize)> {
@@ -112,21 +172,6 @@ fn rows_of(ids: &[String], wanted: &[String], missing: impl Fn(&str) -> Error) -
     wanted.iter().map(|id| row_of.get(id.as_str()).copied().ok_or_else(|| missing(id))).collect()
 }
 
-/// What `timbral cluster` stored that placement needs.
-struct FittedState {
-    pub track_ids: Vec<String>,
-    pub scaler: Scaler,
-    pub pca_mean: ndarray::Array1<f64>,
-    /// `d x PC_SCORES` loadings.
-    pub loadings: Array2<f64>,
-    pub umap_2d: Array2<f64>,
-    pub umap_nd: Array2<f64>,
-    pub kmeans: Vec<i32>,
-    pub dbscan: Vec<i32>,
-    pub hdbscan: Vec<i32>,
-    pub settings: UmapSettings,
-}
-
 fn labels(frame: &DataFrame, name: &str) -> Result<Vec<i32>> {
     let table = Table::Clusters.name();
     let column = frame.column(name).map_err(|_| Error::MissingColumn { table: table.into(), column: name.into() })?;
@@ -134,7 +179,8 @@ fn labels(frame: &DataFrame, name: &str) -> Result<Vec<i32>> {
     Ok(values.iter().map(|v| v.unwrap_or(-1)).collect())
 }
 
-fn read_fitted_state(workdir: &Workdir) -> Result<FittedState> {
+/// Everything of the model but the reference features.
+fn read_fitted_state(workdir: &Workdir) -> Result<PlacementModel> {
     let scaler = Scaler::read(workdir)?;
     let scaler_frame = workdir.read_table(Table::Scaler)?;
     let table = Table::Scaler.name();
@@ -162,8 +208,9 @@ fn read_fitted_state(workdir: &Workdir) -> Result<FittedState> {
         let all = labels(&clusters, name)?;
         Ok(rows.iter().map(|&r| all[r]).collect())
     };
-    Ok(FittedState {
+    Ok(PlacementModel {
         track_ids,
+        reference: Array2::zeros((0, 0)),
         pca_mean: pca_mean.column(0).to_owned(),
         loadings,
         scaler,
@@ -176,31 +223,41 @@ fn read_fitted_state(workdir: &Workdir) -> Result<FittedState> {
     })
 }
 
-/// Rows of newly placed songs, in `features` order.
-struct Placed {
-    track_ids: Vec<String>,
-    pca_scores: Array2<f64>,
-    umap_2d: Array2<f64>,
-    umap_nd: Array2<f64>,
-    kmeans: Vec<i32>,
-    dbscan: Vec<i32>,
-    hdbscan: Vec<i32>,
+/// Rows of placed songs, in the order they were given.
+pub struct Placement {
+    pub track_ids: Vec<String>,
+    pub pca_scores: Array2<f64>,
+    pub umap_2d: Array2<f64>,
+    pub umap_nd: Array2<f64>,
+    pub kmeans: Vec<i32>,
+    pub dbscan: Vec<i32>,
+    pub hdbscan: Vec<i32>,
+}
+
+impl Placement {
+    /// `embedding` rows, flagged `placed`.
+    pub fn embedding_rows(&self) -> Result<DataFrame> {
+        tables::embedding_rows(&self.track_ids, self.pca_scores.view(), self.umap_2d.view(), self.umap_nd.view(), true)
+    }
+
+    /// `clusters` rows, none in HDBSCAN's fitted sample.
+    pub fn cluster_rows(&self) -> Result<DataFrame> {
+        let hdbscan = HdbscanLabels { labels: self.hdbscan.clone(), fitted: vec![false; self.hdbscan.len()] };
+        tables::cluster_rows(&self.track_ids, &self.kmeans, &self.dbscan, &hdbscan)
+    }
 }
 
 /// Appends the placed rows to `clusters` and `embedding`, both sorted by track id.
-fn append_placed(workdir: &Workdir, placed: &Placed) -> Result<()> {
+fn append_placed(workdir: &Workdir, placed: &Placement) -> Result<()> {
     let mut embedding = workdir.read_table(Table::Embedding)?;
-    let added = tables::embedding_rows(&placed.track_ids, placed.pca_scores.view(), placed.umap_2d.view(), placed.umap_nd.view(), true)?;
-    embedding.vstack_mut_owned(added).ctx("appending to `embedding`")?;
+    embedding.vstack_mut_owned(placed.embedding_rows()?).ctx("appending to `embedding`")?;
     let placed_ids = Series::new(cols::embedding::PLACED.into(), &placed.track_ids);
     let mut clusters = workdir
         .scan_table(Table::Clusters)?
         .filter(col(cols::features::TRACK_ID).is_in(lit(placed_ids).implode(false), false).not())
         .collect()
         .ctx("reading `clusters`")?;
-    let hdbscan = HdbscanLabels { labels: placed.hdbscan.clone(), fitted: vec![false; placed.hdbscan.len()] };
-    let added = tables::cluster_rows(&placed.track_ids, &placed.kmeans, &placed.dbscan, &hdbscan)?;
-    clusters.vstack_mut_owned(added).ctx("appending to `clusters`")?;
+    clusters.vstack_mut_owned(placed.cluster_rows()?).ctx("appending to `clusters`")?;
     // `clusters` first: see `read_fitted_state` for a run killed in between.
     for (table, frame) in [(Table::Clusters, clusters), (Table::Embedding, embedding)] {
         let mut sorted = frame.sort([cols::features::TRACK_ID], SortMultipleOptions::default()).ctx(format!("sorting `{}`", table.name()))?;

@@ -103,12 +103,28 @@ pub struct UmapModel {
 /// Places `new_points` (standardised like the reference) into `model`'s embedding without
 /// refitting, the way umap-learn's `transform` does: fuzzy memberships to the `n_neighbors`
 /// nearest reference songs (local connectivity 0), a membership-weighted mean of their
-/// coordinates as the start, then SGD epochs (100, or 30 above 10,000 new songs) pulling
-/// towards those neighbours and pushing from random reference songs, with the reference
-/// points held fixed. Each new song is optimised independently with its own seeded RNG, so
-/// the result does not depend on threads or on which other songs are placed at once. `knn`
-/// chooses how the reference neighbours are searched.
-pub fn transform(model: &UmapModel, new_points: ArrayView2<f64>, knn: KnnMethod, seed: u64) -> Result<Array2<f64>> {
+/// coordinates as the start, then `epochs` SGD epochs ([`transform_epochs`]) pulling towards
+/// those neighbours and pushing from random reference songs, with the reference points held
+/// fixed. Each new song is optimised independently with an RNG seeded by its entry of
+/// `point_seeds`, and edge sampling is scaled by the largest possible membership (1) rather
+/// than umap-learn's largest in the batch, so with an exact neighbour search a song's place
+/// does not depend on threads or on which other songs are placed at once (a Spark partition
+/// places the same as one machine). `knn` chooses how the reference neighbours are searched.
+pub fn transform(
+    model: &UmapModel,
+    new_points: ArrayView2<f64>,
+    point_seeds: &[u64],
+    epochs: usize,
+    knn: KnnMethod,
+    seed: u64,
+) -> Result<Array2<f64>> {
+    if point_seeds.len() != new_points.nrows() {
+        return Err(Error::Internal(format!(
+            "{} seeds for {} songs to place",
+            point_seeds.len(),
+            new_points.nrows()
+        )));
+    }
     let (n_ref, dims) = model.embedding.dim();
     if model.reference.nrows() != n_ref || n_ref < 2 {
         return Err(Error::Degenerate {
@@ -142,23 +158,13 @@ pub fn transform(model: &UmapModel, new_points: ArrayView2<f64>, knn: KnnMethod,
                 .collect()
         })
         .collect();
-    let n_epochs = if new_points.nrows() <= 10_000 { 100 } else { 30 };
-    let max_weight = weights.iter().flatten().copied().fold(0.0f64, f64::max);
     let optim = settings.optim_params::<f64>();
     let (a, b) = (optim.a, optim.b);
     let placed: Vec<Vec<f64>> = (0..new_points.nrows())
         .into_par_iter()
         .map(|i| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            place_one(
-                &model.embedding.view(),
-                &indices[i],
-                &weights[i],
-                max_weight,
-                n_epochs,
-                (a, b),
-                &mut rng,
-            )
+            let mut rng = ChaCha8Rng::seed_from_u64(point_seeds[i]);
+            place_one(&model.embedding.view(), &indices[i], &weights[i], epochs, (a, b), &mut rng)
         })
         .collect();
     let mut out = Array2::zeros((new_points.nrows(), dims));
@@ -170,13 +176,18 @@ pub fn transform(model: &UmapModel, new_points: ArrayView2<f64>, knn: KnnMethod,
     Ok(out)
 }
 
+/// umap-learn's transform epochs for `songs` placed: 100 up to 10,000 songs, 30 above. A
+/// caller that places a catalogue in parts passes the whole count to every part.
+pub fn transform_epochs(songs: usize) -> usize {
+    if songs <= 10_000 { 100 } else { 30 }
+}
+
 /// One song's transform: weighted-mean start, then umap-learn's `optimize_layout_euclidean`
 /// with `move_other = False` restricted to this song's edges.
 fn place_one(
     embedding: &ArrayView2<f64>,
     neighbours: &[usize],
     weights: &[f64],
-    max_weight: f64,
     n_epochs: usize,
     (a, b): (f64, f64),
     rng: &mut ChaCha8Rng,
@@ -192,12 +203,14 @@ fn place_one(
             *p += w / total.max(f64::MIN_POSITIVE) * embedding[[j, c]];
         }
     }
-    // Edges too weak to be sampled within the epochs are dropped, as in umap-learn.
+    // Edges too weak to be sampled within the epochs are dropped, as in umap-learn; memberships
+    // are at most 1, the scale of the sampling schedule.
+    const MAX_WEIGHT: f64 = 1.0;
     let edges: Vec<(usize, f64)> = neighbours
         .iter()
         .zip(weights)
-        .filter(|&(_, &w)| max_weight > 0.0 && w >= max_weight / n_epochs as f64)
-        .map(|(&j, &w)| (j, max_weight / w))
+        .filter(|&(_, &w)| w > 0.0 && w >= MAX_WEIGHT / n_epochs as f64)
+        .map(|(&j, &w)| (j, MAX_WEIGHT / w))
         .collect();
     let mut next_sample: Vec<f64> = edges.iter().map(|e| e.1).collect();
     let mut next_negative: Vec<f64> = edges.iter().map(|e| e.1 / NEGATIVE_SAMPLE_RATE).collect();

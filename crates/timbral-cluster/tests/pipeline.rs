@@ -78,9 +78,14 @@ fn transform_places_held_out_songs_next_to_their_blob() {
     let out = cluster_matrix(ids(kept.len()), names(12), fit_data.view(), &params).unwrap();
     let model: &UmapModel = &out.model_nd;
     let new = out.scaler.transform(data.select(ndarray::Axis(0), &held).view());
-    let placed = transform(model, new.view(), KnnMethod::Auto, 9).unwrap();
+    let seeds: Vec<u64> = (0..held.len() as u64).collect();
+    let epochs = timbral_cluster::umap::transform_epochs(held.len());
+    let placed = transform(model, new.view(), &seeds, epochs, KnnMethod::Auto, 9).unwrap();
     assert_eq!(placed.dim(), (held.len(), out.umap_nd.ncols()));
-    assert_eq!(placed, transform(model, new.view(), KnnMethod::Auto, 9).unwrap(), "transform is deterministic");
+    assert_eq!(placed, transform(model, new.view(), &seeds, epochs, KnnMethod::Auto, 9).unwrap(), "transform is deterministic");
+    // A song's place does not depend on the other songs placed with it.
+    let alone = transform(model, new.slice(s![3..4, ..]), &seeds[3..4], epochs, KnnMethod::Auto, 9).unwrap();
+    assert_eq!(alone.row(0), placed.row(3), "placed alone or in a batch");
     // The nearest fitted song of each placed song must come from the same blob.
     let mut right = 0;
     for (row, &song) in held.iter().enumerate() {

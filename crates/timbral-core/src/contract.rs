@@ -462,6 +462,19 @@ impl TableSpec {
         self.columns.iter().map(|c| c.name.as_str()).collect()
     }
 
+    /// Strict casts of the integer columns of `found` whose width or signedness differs from
+    /// the contract's, for data from engines without unsigned integers (Spark writes `seg` as
+    /// int64); a value out of range fails rather than wrapping.
+    pub fn integer_casts(&self, found: &Schema) -> Vec<Expr> {
+        self.columns
+            .iter()
+            .filter_map(|c| {
+                let (have, want) = (found.get(c.name.as_str())?, c.ty.dtype());
+                (have != &want && have.is_integer() && want.is_integer()).then(|| polars::prelude::col(c.name.as_str()).strict_cast(want))
+            })
+            .collect()
+    }
+
     /// Checks that every required column is present with its type.
     pub fn validate_schema(&self, schema: &Schema) -> Result<()> {
         for c in &self.columns {

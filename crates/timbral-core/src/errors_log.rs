@@ -50,15 +50,7 @@ pub fn record(
     if existing.is_none() && errors.is_empty() {
         return Ok(());
     }
-    let at = utc_timestamp();
-    let new = df!(
-        cols::ingest_errors::SOURCE => errors.iter().map(|e| e.source.as_str()).collect::<Vec<_>>(),
-        cols::ingest_errors::LOCATION => errors.iter().map(|e| e.location.as_str()).collect::<Vec<_>>(),
-        cols::ingest_errors::STAGE => errors.iter().map(|e| e.stage.as_str()).collect::<Vec<_>>(),
-        cols::ingest_errors::ERROR => errors.iter().map(|e| e.error.as_str()).collect::<Vec<_>>(),
-        cols::ingest_errors::AT => vec![at.as_str(); errors.len()],
-    )
-    .ctx("building ingest_errors rows")?;
+    let new = errors_frame(errors)?;
     let mut combined = match existing {
         Some(old) => {
             let retried = Series::new("retried".into(), retried);
@@ -77,6 +69,19 @@ pub fn record(
     };
     workdir.write_table(Table::IngestErrors, &mut combined)?;
     Ok(())
+}
+
+/// `errors` as `ingest_errors` rows stamped with the current time.
+pub fn errors_frame(errors: &[IngestError]) -> Result<DataFrame> {
+    let at = utc_timestamp();
+    df!(
+        cols::ingest_errors::SOURCE => errors.iter().map(|e| e.source.as_str()).collect::<Vec<_>>(),
+        cols::ingest_errors::LOCATION => errors.iter().map(|e| e.location.as_str()).collect::<Vec<_>>(),
+        cols::ingest_errors::STAGE => errors.iter().map(|e| e.stage.as_str()).collect::<Vec<_>>(),
+        cols::ingest_errors::ERROR => errors.iter().map(|e| e.error.as_str()).collect::<Vec<_>>(),
+        cols::ingest_errors::AT => vec![at.as_str(); errors.len()],
+    )
+    .ctx("building ingest_errors rows")
 }
 
 /// Seconds-resolution RFC 3339 UTC timestamp, computed without a date library.

@@ -53,6 +53,18 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) ->
             .map_err(|e| Error::io(path, e))?;
     }
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    if path.is_dir() {
+        // A table of part files (written by Spark) is replaced by one file: move the parts
+        // aside, rename the new file in, then delete them.
+        let aside = tempfile::Builder::new()
+            .prefix(".replaced-")
+            .tempdir_in(dir)
+            .map_err(|e| Error::io(dir, e))?;
+        let parts = aside.path().join("parts");
+        std::fs::rename(path, &parts).map_err(|e| Error::io(path, e))?;
+        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+        return Ok(());
+    }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }

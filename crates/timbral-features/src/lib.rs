@@ -9,6 +9,9 @@
 //!   differences, pitch-class profile, loudness dynamics, segment rate, section statistics),
 //!   documented in `docs/features.md`.
 //!
+//! - [`moments`]: the seed features as mergeable per-track pieces, for group-bys split across
+//!   machines.
+//!
 //! Tracks with fewer than 2 segments, or with non-finite timbre values, have no covariance:
 //! they are excluded, listed in [`FeatureSummary::excluded`] and recorded in `ingest_errors`
 //! with stage `features`. Features stay unstandardised.
@@ -16,6 +19,7 @@
 mod batches;
 mod columns;
 mod compute;
+pub mod moments;
 mod over_time;
 mod sections;
 mod seed;

@@ -138,31 +138,13 @@ pub fn ingest_audio(workdir: &Workdir, options: &AudioIngestOptions) -> Result<A
 
     let bar = progress::bar(to_analyse.len() as u64, "analysing");
     for chunk in to_analyse.chunks(MERGE_EVERY) {
-        let outcomes: Vec<_> = pool.install(|| {
-            chunk
-                .par_iter()
-                .map(|(file, id)| {
-                    let outcome = analyse_isolated(file, id, &options.analyzer, overrides.as_ref());
-                    bar.inc(1);
-                    outcome
-                })
-                .collect()
-        });
-        let mut batch = IngestBatch::default();
-        for ((file, _), outcome) in chunk.iter().zip(outcomes) {
-            match outcome {
-                Ok(song) => {
-                    summary.analysed += 1;
-                    summary.segments += song.segments.len();
-                    summary.unknown_artist += usize::from(song.unknown_artist);
-                    batch.segments.insert(song.track.track_id.clone(), song.segments);
-                    batch.tracks.push(song.track);
-                }
-                Err(reason) => errors.push(file_error(file, reason)),
-            }
-        }
-        if !batch.is_empty() {
-            summary.tables = Some(merge_into_workdir(workdir, &batch)?);
+        let analysed = pool.install(|| analyse_chunk(chunk, &options.analyzer, overrides.as_ref(), &bar));
+        summary.analysed += analysed.batch.tracks.len();
+        summary.segments += analysed.batch.segments.values().map(Vec::len).sum::<usize>();
+        summary.unknown_artist += analysed.unknown_artist;
+        errors.extend(analysed.errors);
+        if !analysed.batch.is_empty() {
+            summary.tables = Some(merge_into_workdir(workdir, &analysed.batch)?);
         }
     }
     bar.finish_and_clear();
@@ -194,6 +176,76 @@ pub fn ingest_audio(workdir: &Workdir, options: &AudioIngestOptions) -> Result<A
         )));
     }
     Ok(summary)
+}
+
+/// What [`analyse_files`] made of a list of files.
+#[derive(Debug, Default)]
+pub struct AnalysedFiles {
+    /// Tracks and segments of the files analysed, in file order.
+    pub batch: IngestBatch,
+    /// Files that could not be read or analysed, in file order.
+    pub errors: Vec<IngestError>,
+    /// Files with the same content as an earlier file of the list, not analysed again.
+    pub duplicates: usize,
+    /// Analysed songs that got [`UNKNOWN_ARTIST`].
+    pub unknown_artist: usize,
+}
+
+/// Analyses `files` in the current rayon pool exactly as [`ingest_audio`] does (content ids,
+/// metadata, isolation of a panicking decoder), without a workdir: the entry point of callers
+/// that schedule the files themselves, such as a Spark task.
+pub fn analyse_files(
+    files: &[AudioFile],
+    analyzer: &AnalyzerConfig,
+    overrides: Option<&MetadataOverrides>,
+) -> AnalysedFiles {
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    let mut duplicates = 0;
+    let mut to_analyse = Vec::new();
+    for (file, id) in files.iter().zip(content_ids(files)) {
+        match id {
+            Err(reason) => errors.push(file_error(file, reason)),
+            Ok(id) if !seen.insert(id.clone()) => duplicates += 1,
+            Ok(id) => to_analyse.push((file, id)),
+        }
+    }
+    let bar = progress::bar(to_analyse.len() as u64, "analysing");
+    let mut analysed = analyse_chunk(&to_analyse, analyzer, overrides, &bar);
+    bar.finish_and_clear();
+    errors.append(&mut analysed.errors);
+    analysed.errors = errors;
+    analysed.duplicates = duplicates;
+    analysed
+}
+
+/// Analyses `files` (with their content ids) in parallel into one batch.
+fn analyse_chunk(
+    files: &[(&AudioFile, String)],
+    analyzer: &AnalyzerConfig,
+    overrides: Option<&MetadataOverrides>,
+    bar: &indicatif::ProgressBar,
+) -> AnalysedFiles {
+    let outcomes: Vec<_> = files
+        .par_iter()
+        .map(|(file, id)| {
+            let outcome = analyse_isolated(file, id, analyzer, overrides);
+            bar.inc(1);
+            outcome
+        })
+        .collect();
+    let mut analysed = AnalysedFiles::default();
+    for ((file, _), outcome) in files.iter().zip(outcomes) {
+        match outcome {
+            Ok(song) => {
+                analysed.unknown_artist += usize::from(song.unknown_artist);
+                analysed.batch.segments.insert(song.track.track_id.clone(), song.segments);
+                analysed.batch.tracks.push(song.track);
+            }
+            Err(reason) => analysed.errors.push(file_error(file, reason)),
+        }
+    }
+    analysed
 }
 
 /// Scans every directory; fails when a directory is missing or none holds an audio file.

@@ -6,6 +6,7 @@
 //! `artist_similarity` and `recommendations`. [`query`] answers `timbral recommend` and
 //! `timbral artists`; [`eval`] computes the quality metrics and checks them.
 
+pub mod artist_moments;
 pub mod artist_similarity;
 pub mod catalogue;
 pub mod cohesion;
