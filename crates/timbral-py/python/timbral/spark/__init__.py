@@ -1,0 +1,248 @@
+"""timbral on Spark: the same Rust code as the command line, scheduled by Spark.
+
+* ``ingest``: one ``mapInArrow`` task per partition of audio paths runs ``timbral.analyze`` and
+  ``timbral.features`` on its files (segments never cross the network) and yields one row per
+  file; the rows are persisted and written as the interim and processed tables.
+* ``run``: ingest, then fit ``timbral.cluster`` on a seeded sample on the driver, ship the
+  fitted workdir to every executor (``SparkContext.addFile``), place every other song with
+  ``mapInArrow`` (``timbral.Model.place``), and run ``timbral.similarity`` on the driver.
+
+Tables are written where a single-machine run writes them, as directories of Parquet parts,
+which every ``timbral`` command reads (``report``, ``sql``, ``eval``). See docs/scale-out.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import timbral
+
+log = logging.getLogger("timbral.spark")
+
+ERROR_FIELDS = ["source", "location", "stage", "error", "at"]
+# Fit tables copied from the sample's workdir beside the placed embedding and clusters.
+FIT_TABLES = ["scaler", "pca", "model_selection", "kdistance", "cluster_quality", "cluster_model"]
+# What `timbral.Model` loads from a fitted workdir.
+PLACEMENT_TABLES = ["features", "scaler", "cluster_model", "embedding", "clusters"]
+_models: dict = {}
+
+
+def _model_of(key: str, shipped):
+    """The model of a broadcast of fitted tables (``key`` names the fit), written to a
+    task-local workdir and loaded once per Python worker."""
+    if key not in _models:
+        import tempfile
+
+        processed = Path(tempfile.mkdtemp(prefix="timbral-model-")) / "data" / "processed"
+        processed.mkdir(parents=True)
+        for name, data in shipped.value.items():
+            (processed / f"{name}.parquet").write_bytes(data)
+        _models[key] = timbral.Model(processed.parent.parent)
+    return _models[key]
+
+
+def session(master: str, app: str = "timbral", progress: bool = True):
+    """A SparkSession on ``master`` whose Python workers run this interpreter."""
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    return (
+        SparkSession.builder.master(master)
+        .appName(app)
+        .config("spark.task.maxFailures", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", str(progress).lower())
+        .getOrCreate()
+    )
+
+
+def _plain(t: pa.DataType) -> pa.DataType:
+    """Arrow types Spark maps one to one: large strings and lists become ordinary ones, uint32
+    becomes int64 (Spark has no unsigned integers; timbral casts back when it reads)."""
+    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return pa.string()
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return pa.list_(_plain(t.value_type))
+    if pa.types.is_struct(t):
+        return pa.struct([f.with_type(_plain(f.type)) for f in t])
+    if pa.types.is_unsigned_integer(t):
+        return pa.int64()
+    return t
+
+
+def _schema_of(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([pa.field(f.name, _plain(f.type)) for f in schema])
+
+
+def _file_schema(segments: bool) -> pa.Schema:
+    """The row a task yields per input file: the track, its features, optionally its
+    segments, and the error of a file that failed (prefixed ``error_``)."""
+    probe_tracks, probe_segments, probe_errors = (t.schema for t in timbral.analyze([]))
+    features = timbral.features(timbral.analyze([])[1]).schema
+    fields = list(_schema_of(probe_tracks))
+    fields += [f for f in _schema_of(features) if f.name != "track_id"]
+    if segments:
+        seg = pa.struct([f for f in _schema_of(probe_segments) if f.name != "track_id"])
+        fields.append(pa.field("segments", pa.list_(seg)))
+    fields += [pa.field(f"error_{f.name}", _plain(f.type)) for f in probe_errors]
+    return pa.schema(fields)
+
+
+def _rows_of_files(paths, relative, metadata, threads, schema: pa.Schema) -> pa.Table:
+    """One partition's analysis, as rows of ``schema``."""
+    tracks, segments, errors = timbral.analyze(paths, relative, metadata, threads)
+    features = timbral.features(segments, threads=threads)
+    ids = tracks["track_id"].to_pylist()
+    row_of = {t: i for i, t in enumerate(features["track_id"].to_pylist())}
+    rows = pa.array([row_of.get(t) for t in ids], pa.int64())
+    columns = {name: tracks[name] for name in tracks.column_names}
+    for name in features.column_names[1:]:
+        columns[name] = features[name].take(rows)
+    seg_ids = segments["track_id"].to_pylist()
+    first, counts = {}, {}
+    for i, t in enumerate(seg_ids):
+        first.setdefault(t, i)
+        counts[t] = counts.get(t, 0) + 1
+    if "segments" in schema.names:
+        order = [j for t in ids for j in range(first[t], first[t] + counts[t])]
+        offsets = [0]
+        for t in ids:
+            offsets.append(offsets[-1] + counts[t])
+        body = segments.drop_columns(["track_id"]).take(pa.array(order, pa.int64()))
+        structs = pa.StructArray.from_arrays(body.columns, body.column_names)
+        columns["segments"] = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), structs)
+    good = pa.table(columns)
+    # Tracks without features (fewer than 2 segments) get the `features` stage's error row.
+    missing = [t for t in ids if t not in row_of]
+    at = errors_at()
+    failures = errors.to_pylist() + [
+        {"source": "features", "location": t, "stage": "features", "at": at,
+         "error": f"{counts.get(t, 0)} segment(s); the covariance needs at least 2"}
+        for t in missing
+    ]
+    bad = pa.table({f"error_{k}": [e[k] for e in failures] for k in ERROR_FIELDS})
+    return pa.concat_tables([_conform(good, schema), _conform(bad, schema)])
+
+
+def errors_at() -> str:
+    """The ``at`` stamp of an error row, as timbral writes it."""
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with ``schema``'s columns in order, absent ones null."""
+    return pa.table(
+        [table[f.name].cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type) for f in schema],
+        schema=schema,
+    )
+
+
+def ingest(spark, dirs, workdir, metadata=None, segments=False, partitions=None, threads_per_task=1):
+    """Analysis and features of the audio under ``dirs`` into ``workdir``; returns the persisted
+    per-file DataFrame (the caller unpersists it)."""
+    from pyspark import SparkFiles, StorageLevel
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    wd = Path(workdir)
+    files, scan_errors = timbral.scan(dirs)
+    if files.num_rows == 0:
+        raise timbral.TimbralError(f"no audio files found under {', '.join(map(str, dirs))}")
+    sc = spark.sparkContext
+    meta_name = None
+    if metadata is not None:
+        sc.addFile(str(Path(metadata).resolve()))
+        meta_name = Path(metadata).name
+    partitions = partitions or min(files.num_rows, 2 * sc.defaultParallelism)
+    schema = _file_schema(segments)
+    log.info("%d audio files in %d partitions", files.num_rows, partitions)
+    paths = sc.parallelize(list(zip(files["path"].to_pylist(), files["relative"].to_pylist())), partitions)
+
+    def analyse(batches):
+        meta = SparkFiles.get(meta_name) if meta_name else None
+        for batch in batches:
+            if batch.num_rows:
+                rows = _rows_of_files(batch["path"].to_pylist(), batch["relative"].to_pylist(), meta, threads_per_task, schema)
+                yield from rows.to_batches()
+
+    per_file = (
+        paths.toDF("path string, relative string")
+        .mapInArrow(analyse, from_arrow_schema(schema))
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    track_cols = [f.name for f in _schema_of(timbral.analyze([])[0].schema)]
+    feature_cols = ["track_id"] + [n for n in schema.names if n not in track_cols and n != "segments" and not n.startswith("error_")]
+    ok = per_file.filter(F.col("track_id").isNotNull())
+
+    def write(frame, layer, table):
+        frame.write.mode("overwrite").parquet(str(wd / "data" / layer / f"{table}.parquet"))
+
+    write(ok.select(track_cols), "interim", "tracks")
+    write(ok.filter(F.col("t0").isNotNull()).select(feature_cols), "processed", "features")
+    if segments:
+        write(ok.select("track_id", F.posexplode("segments")).select("track_id", "col.*"), "interim", "segments")
+    artists = ok.groupBy("artist_id").agg(
+        F.min_by("artist_name", "track_id").alias("artist_name"),
+        F.array_sort(F.array_distinct(F.flatten(F.collect_list("genres")))).alias("genres"),
+    )
+    write(artists, "interim", "artists")
+    failed = per_file.filter(F.col("error_location").isNotNull()).select([F.col(f"error_{k}").alias(k) for k in ERROR_FIELDS])
+    if scan_errors.num_rows:
+        failed = failed.unionByName(spark.createDataFrame(scan_errors.cast(_schema_of(scan_errors.schema))))
+    write(failed, "interim", "ingest_errors")
+    return per_file
+
+
+def run(spark, dirs, workdir, metadata=None, sample=100_000, seed=42, **ingest_options):
+    """Ingest, fit on a seeded sample of ``sample`` songs, place the rest, similarity."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    wd = Path(workdir)
+    per_file = ingest(spark, dirs, wd, metadata, **ingest_options)
+    features = spark.read.parquet(str(wd / "data/processed/features.parquet"))
+    picked = features.withColumn("_h", F.xxhash64(F.lit(seed), "track_id")).orderBy("_h", "track_id").limit(sample).drop("_h")
+    fit = wd / "fit"
+    shutil.rmtree(fit, ignore_errors=True)
+    (fit / "data" / "processed").mkdir(parents=True)
+    pq.write_table(picked.toArrow().sort_by("track_id"), fit / "data/processed/features.parquet")
+    log.info("fitting on %d songs: %s", pq.read_metadata(fit / "data/processed/features.parquet").num_rows, timbral.cluster(fit, seed=seed))
+
+    fitted_embedding = pq.read_table(fit / "data/processed/embedding.parquet")
+    fitted_clusters = pq.read_table(fit / "data/processed/clusters.parquet")
+    placed_schema = _schema_of(pa.unify_schemas([fitted_embedding.schema, fitted_clusters.schema]))
+    rest = features.join(picked.select("track_id"), "track_id", "left_anti")
+    to_place = rest.count()
+    # The fitted tables travel as a broadcast (addFile refuses directories on a cluster).
+    tables = {name: (fit / "data/processed" / f"{name}.parquet").read_bytes() for name in PLACEMENT_TABLES}
+    key = hashlib.sha256(b"".join(tables.values())).hexdigest()
+    shipped = spark.sparkContext.broadcast(tables)
+
+    def place(batches):
+        model = _model_of(key, shipped)
+        for batch in batches:
+            if batch.num_rows:
+                embedding, clusters = model.place(batch, seed=seed, catalogue_songs=to_place, threads=1)
+                both = pa.table({**{n: embedding[n] for n in embedding.column_names}, **{n: clusters[n] for n in clusters.column_names[1:]}})
+                yield from _conform(both, placed_schema).to_batches()
+
+    placed = rest.mapInArrow(place, from_arrow_schema(placed_schema)).persist()
+    for table, fitted in [("embedding", fitted_embedding), ("clusters", fitted_clusters)]:
+        columns = fitted.column_names
+        rows = spark.createDataFrame(fitted.cast(_schema_of(fitted.schema))).unionByName(placed.select(columns))
+        rows.write.mode("overwrite").parquet(str(wd / "data/processed" / f"{table}.parquet"))
+    for table in FIT_TABLES:
+        shutil.copy(fit / "data/processed" / f"{table}.parquet", wd / "data/processed" / f"{table}.parquet")
+    placed.unpersist()
+    log.info("similarity: %s", timbral.similarity(wd, seed=seed))
+    per_file.unpersist()
