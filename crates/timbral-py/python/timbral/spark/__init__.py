@@ -32,6 +32,14 @@ ERROR_FIELDS = ["source", "location", "stage", "error", "at"]
 FIT_TABLES = ["scaler", "pca", "model_selection", "kdistance", "cluster_quality", "cluster_model"]
 # What `timbral.Model` loads from a fitted workdir.
 PLACEMENT_TABLES = ["features", "scaler", "cluster_model", "embedding", "clusters"]
+# Files per `timbral.analyze` call: bounds a task's memory (~1,000 segments per song) while
+# keeping its threads busy.
+FILES_PER_CALL = 32
+# Files per partition at most, so a lost task redoes minutes of work, not hours.
+FILES_PER_PARTITION = 500
+# Songs per placement batch: `knn="auto"` searches a batch's neighbours exactly (so a song's
+# place does not depend on its batch) while batch x fitted songs < 4e8, i.e. fits up to 200k.
+PLACE_BATCH = 2000
 _models: dict = {}
 
 
@@ -58,6 +66,7 @@ def session(master: str, app: str = "timbral", progress: bool = True):
         SparkSession.builder.master(master)
         .appName(app)
         .config("spark.task.maxFailures", "4")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(PLACE_BATCH))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", str(progress).lower())
         .getOrCreate()
@@ -97,7 +106,7 @@ def _file_schema(segments: bool) -> pa.Schema:
 
 
 def _rows_of_files(paths, relative, metadata, threads, schema: pa.Schema) -> pa.Table:
-    """One partition's analysis, as rows of ``schema``."""
+    """The analysis of some files, as rows of ``schema``: one per track, one per failure."""
     tracks, segments, errors = timbral.analyze(paths, relative, metadata, threads)
     features = timbral.features(segments, threads=threads)
     ids = tracks["track_id"].to_pylist()
@@ -106,30 +115,45 @@ def _rows_of_files(paths, relative, metadata, threads, schema: pa.Schema) -> pa.
     columns = {name: tracks[name] for name in tracks.column_names}
     for name in features.column_names[1:]:
         columns[name] = features[name].take(rows)
-    seg_ids = segments["track_id"].to_pylist()
+    # `analyze` emits each track's segments as one contiguous run of rows.
     first, counts = {}, {}
-    for i, t in enumerate(seg_ids):
+    for i, t in enumerate(segments["track_id"].to_pylist()):
         first.setdefault(t, i)
         counts[t] = counts.get(t, 0) + 1
     if "segments" in schema.names:
-        order = [j for t in ids for j in range(first[t], first[t] + counts[t])]
+        order = [j for t in ids for j in range(first.get(t, 0), first.get(t, 0) + counts.get(t, 0))]
         offsets = [0]
         for t in ids:
-            offsets.append(offsets[-1] + counts[t])
+            offsets.append(offsets[-1] + counts.get(t, 0))
         body = segments.drop_columns(["track_id"]).take(pa.array(order, pa.int64()))
         structs = pa.StructArray.from_arrays(body.columns, body.column_names)
         columns["segments"] = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), structs)
     good = pa.table(columns)
-    # Tracks without features (fewer than 2 segments) get the `features` stage's error row.
-    missing = [t for t in ids if t not in row_of]
+    # Tracks `features` leaves out get the row `timbral features` writes (stage `features`).
     at = errors_at()
     failures = errors.to_pylist() + [
         {"source": "features", "location": t, "stage": "features", "at": at,
-         "error": f"{counts.get(t, 0)} segment(s); the covariance needs at least 2"}
-        for t in missing
+         "error": _exclusion(segments.slice(first.get(t, 0), counts.get(t, 0)))}
+        for t in ids if t not in row_of
     ]
     bad = pa.table({f"error_{k}": [e[k] for e in failures] for k in ERROR_FIELDS})
     return pa.concat_tables([_conform(good, schema), _conform(bad, schema)])
+
+
+def _exclusion(segments: pa.Table) -> str:
+    """Why a track has no features, in the words of timbral-features' compute.rs."""
+    import pyarrow.compute as pc
+
+    n = segments.num_rows
+    if n == 0:
+        return "no segments; the covariance needs at least 2"
+    if n < 2:
+        return f"{n} segment(s); the covariance needs at least 2"
+    bad = sum(
+        pc.sum(pc.invert(pc.fill_null(pc.is_finite(segments[c]), False))).as_py() or 0
+        for c in segments.column_names if c.startswith("timbre_")
+    )
+    return f"{bad} null or non-finite timbre value(s)"
 
 
 def errors_at() -> str:
@@ -163,7 +187,7 @@ def ingest(spark, dirs, workdir, metadata=None, segments=False, partitions=None,
     if metadata is not None:
         sc.addFile(str(Path(metadata).resolve()))
         meta_name = Path(metadata).name
-    partitions = partitions or min(files.num_rows, 2 * sc.defaultParallelism)
+    partitions = partitions or min(files.num_rows, max(2 * sc.defaultParallelism, -(-files.num_rows // FILES_PER_PARTITION)))
     schema = _file_schema(segments)
     log.info("%d audio files in %d partitions", files.num_rows, partitions)
     paths = sc.parallelize(list(zip(files["path"].to_pylist(), files["relative"].to_pylist())), partitions)
@@ -171,8 +195,9 @@ def ingest(spark, dirs, workdir, metadata=None, segments=False, partitions=None,
     def analyse(batches):
         meta = SparkFiles.get(meta_name) if meta_name else None
         for batch in batches:
-            if batch.num_rows:
-                rows = _rows_of_files(batch["path"].to_pylist(), batch["relative"].to_pylist(), meta, threads_per_task, schema)
+            for at in range(0, batch.num_rows, FILES_PER_CALL):
+                chunk = batch.slice(at, FILES_PER_CALL)
+                rows = _rows_of_files(chunk["path"].to_pylist(), chunk["relative"].to_pylist(), meta, threads_per_task, schema)
                 yield from rows.to_batches()
 
     per_file = (
@@ -183,6 +208,12 @@ def ingest(spark, dirs, workdir, metadata=None, segments=False, partitions=None,
     track_cols = [f.name for f in _schema_of(timbral.analyze([])[0].schema)]
     feature_cols = ["track_id"] + [n for n in schema.names if n not in track_cols and n != "segments" and not n.startswith("error_")]
     ok = per_file.filter(F.col("track_id").isNotNull())
+    # The same content in two partitions: keep the first file, as `timbral ingest audio` does.
+    # Only the (rare) duplicated ids are broadcast; segments are never shuffled.
+    dups = ok.groupBy("track_id").agg(F.count("*").alias("n"), F.min("location").alias("_keep")).filter("n > 1")
+    if dups.take(1):
+        keep = F.broadcast(dups.select("track_id", "_keep"))
+        ok = ok.join(keep, "track_id", "left").filter(F.col("_keep").isNull() | (F.col("location") == F.col("_keep"))).drop("_keep")
 
     def write(frame, layer, table):
         frame.write.mode("overwrite").parquet(str(wd / "data" / layer / f"{table}.parquet"))
@@ -196,7 +227,11 @@ def ingest(spark, dirs, workdir, metadata=None, segments=False, partitions=None,
         F.array_sort(F.array_distinct(F.flatten(F.collect_list("genres")))).alias("genres"),
     )
     write(artists, "interim", "artists")
-    failed = per_file.filter(F.col("error_location").isNotNull()).select([F.col(f"error_{k}").alias(k) for k in ERROR_FIELDS])
+    failed = (
+        per_file.filter(F.col("error_location").isNotNull())
+        .select([F.col(f"error_{k}").alias(k) for k in ERROR_FIELDS])
+        .dropDuplicates(["source", "location", "stage", "error"])
+    )
     if scan_errors.num_rows:
         failed = failed.unionByName(spark.createDataFrame(scan_errors.cast(_schema_of(scan_errors.schema))))
     write(failed, "interim", "ingest_errors")
@@ -209,6 +244,7 @@ def run(spark, dirs, workdir, metadata=None, sample=100_000, seed=42, **ingest_o
     from pyspark.sql.pandas.types import from_arrow_schema
 
     wd = Path(workdir)
+    threads = ingest_options.get("threads_per_task", 1)
     per_file = ingest(spark, dirs, wd, metadata, **ingest_options)
     features = spark.read.parquet(str(wd / "data/processed/features.parquet"))
     picked = features.withColumn("_h", F.xxhash64(F.lit(seed), "track_id")).orderBy("_h", "track_id").limit(sample).drop("_h")
@@ -232,7 +268,7 @@ def run(spark, dirs, workdir, metadata=None, sample=100_000, seed=42, **ingest_o
         model = _model_of(key, shipped)
         for batch in batches:
             if batch.num_rows:
-                embedding, clusters = model.place(batch, seed=seed, catalogue_songs=to_place, threads=1)
+                embedding, clusters = model.place(batch, seed=seed, catalogue_songs=to_place, threads=threads)
                 both = pa.table({**{n: embedding[n] for n in embedding.column_names}, **{n: clusters[n] for n in clusters.column_names[1:]}})
                 yield from _conform(both, placed_schema).to_batches()
 
