@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -216,7 +217,9 @@ def ingest(spark, dirs, workdir, metadata=None, segments=False, partitions=None,
         ok = ok.join(keep, "track_id", "left").filter(F.col("_keep").isNull() | (F.col("location") == F.col("_keep"))).drop("_keep")
 
     def write(frame, layer, table):
+        started = time.time()
         frame.write.mode("overwrite").parquet(str(wd / "data" / layer / f"{table}.parquet"))
+        log.info("wrote %s/%s in %.1f s", layer, table, time.time() - started)
 
     write(ok.select(track_cols), "interim", "tracks")
     write(ok.filter(F.col("t0").isNotNull()).select(feature_cols), "processed", "features")
