@@ -25,16 +25,9 @@ BIN = os.environ.get("TIMBRAL_BIN", str(REPO / "target" / "debug" / "timbral"))
 # many artists, by sorted path. TIMBRAL_SPARK_FULL=1 takes the whole corpus.
 SUBSET_ARTISTS = 14
 SAMPLE = 10
-FIXTURE_AUDIO = [
-    "crates/timbral-ingest/tests/fixtures/clip.ogg",
-    "crates/timbral-audio/tests/fixtures/chord.ogg",
-    "crates/timbral-audio/tests/fixtures/chord.flac",
-    "crates/timbral-audio/tests/fixtures/chord.mp3",
-    "crates/timbral-fuzz/seeds/audio/seed.wav",
-    "crates/timbral-fuzz/seeds/audio/seed.ogg",
-    "crates/timbral-fuzz/seeds/audio/seed.flac",
-    "crates/timbral-fuzz/seeds/audio/seed.mp3",
-]
+# Without the corpus: generated recordings (distinct tones, chords and noise bursts per
+# "artist"), written as WAV and decoded by the real analyzer.
+GENERATED_SONGS = 12
 
 
 def cli(workdir: Path, *args: str) -> None:
@@ -63,6 +56,31 @@ def assert_same(got: pl.DataFrame, want: pl.DataFrame, rtol: float = 0.0, skip=(
             assert a.cast(b.dtype).to_list() == b.to_list(), name
 
 
+def write_song(path: Path, index: int, seconds: float = 6.0, rate: int = 22050) -> None:
+    """A 16-bit mono WAV: a chord whose root depends on the song, with notes every quarter
+    second and seeded noise bursts, so every song has distinct content and segments."""
+    import math
+    import random
+    import struct
+    import wave
+
+    rng = random.Random(index)
+    root = 110.0 * 2 ** ((index % 4) * 3 / 12) * (1 + index // 4)
+    frames = bytearray()
+    for n in range(int(seconds * rate)):
+        t = n / rate
+        note = int(t * 4)
+        envelope = math.exp(-6 * (t * 4 - note))
+        tone = sum(math.sin(2 * math.pi * root * r * (1 + (note % 3) / 12) * t) for r in (1, 1.25, 1.5))
+        noise = rng.uniform(-1, 1) * (0.6 if note % (2 + index % 3) == 0 else 0.05)
+        frames += struct.pack("<h", int(6000 * (envelope * tone + noise)))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(bytes(frames))
+
+
 @pytest.fixture(scope="module")
 def audio(tmp_path_factory) -> Path:
     """The audio of the test, a metadata CSV and a corrupt file."""
@@ -83,10 +101,10 @@ def audio(tmp_path_factory) -> Path:
                 shutil.copy(Path(corpus) / r["path"], folder / r["path"])
                 writer.writerow([r["path"], r["artist"], r["title"], r["genre"]])
         else:
-            for i, src in enumerate(FIXTURE_AUDIO):
-                name = f"{i:02d}-{Path(src).name}"
-                shutil.copy(REPO / src, folder / name)
-                writer.writerow([name, f"Artist {i % 3}", f"Song {i}", ["folk", "metal"][i % 2]])
+            for i in range(GENERATED_SONGS):
+                name = f"song-{i:02d}.wav"
+                write_song(folder / name, i)
+                writer.writerow([name, f"Artist {i % 4}", f"Song {i}", ["folk", "metal"][i % 2]])
     (folder / "broken.ogg").write_bytes(b"OggS" + bytes(range(256)) * 8)
     return folder
 
