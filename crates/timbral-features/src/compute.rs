@@ -24,6 +24,13 @@ pub struct ExcludedTrack {
     pub reason: String,
 }
 
+impl ExcludedTrack {
+    /// Its `ingest_errors` row (stage [`STAGE`], located by track id).
+    pub fn error(&self) -> IngestError {
+        IngestError::new(STAGE, self.track_id.as_str(), STAGE, self.reason.as_str())
+    }
+}
+
 /// What [`compute_features`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureSummary {
@@ -100,13 +107,25 @@ pub fn features_of_complete_tracks(
     sections: Option<DataFrame>,
     set: FeatureSet,
 ) -> Result<DataFrame> {
+    Ok(features_and_exclusions_of_complete_tracks(segments, sections, set)?.0)
+}
+
+/// [`features_of_complete_tracks`], with the tracks it leaves out and why, as
+/// [`compute_features`] records them.
+pub fn features_and_exclusions_of_complete_tracks(
+    segments: DataFrame,
+    sections: Option<DataFrame>,
+    set: FeatureSet,
+) -> Result<(DataFrame, Vec<ExcludedTrack>)> {
     let projected = segments
         .lazy()
         .select(seed::inputs(set))
         .collect()
         .ctx("reading segments in memory")?;
     let per_track = batches::summarise(projected, set).ctx("aggregating segments per track")?;
-    feature_rows(per_track, sections.map(IntoLazy::lazy), set)
+    let mut excluded = rejected_tracks(&per_track)?;
+    excluded.sort_by(|a, b| a.track_id.cmp(&b.track_id));
+    Ok((feature_rows(per_track, sections.map(IntoLazy::lazy), set)?, excluded))
 }
 
 /// The kept rows of `per_track` with the columns of `set`, sorted by track id.
@@ -128,6 +147,32 @@ fn feature_rows(per_track: DataFrame, sections: Option<LazyFrame>, set: FeatureS
 
 /// Tracks of `per_track` that cannot be kept, plus tracks of `tracks` without segments.
 fn excluded_tracks(workdir: &Workdir, per_track: &DataFrame) -> Result<Vec<ExcludedTrack>> {
+    let mut excluded = rejected_tracks(per_track)?;
+    if workdir.has_table(Table::Tracks) {
+        let without = workdir
+            .scan_table(Table::Tracks)?
+            .select([col(cols::segments::TRACK_ID)])
+            .join(
+                per_track.clone().lazy().select([col(cols::segments::TRACK_ID)]),
+                [col(cols::segments::TRACK_ID)],
+                [col(cols::segments::TRACK_ID)],
+                JoinArgs::new(JoinType::Anti),
+            )
+            .collect()
+            .ctx("finding tracks without segments")?;
+        let ids = without.column(cols::segments::TRACK_ID).ctx(cols::segments::TRACK_ID)?.str().ctx(cols::segments::TRACK_ID)?;
+        excluded.extend(ids.iter().flatten().map(|id| ExcludedTrack {
+            track_id: id.to_string(),
+            segments: 0,
+            reason: "no segments; the covariance needs at least 2".into(),
+        }));
+    }
+    excluded.sort_by(|a, b| a.track_id.cmp(&b.track_id));
+    Ok(excluded)
+}
+
+/// Tracks of `per_track` with fewer than 2 segments or a bad timbre value, and why.
+fn rejected_tracks(per_track: &DataFrame) -> Result<Vec<ExcludedTrack>> {
     let rejected = per_track
         .clone()
         .lazy()
@@ -152,26 +197,6 @@ fn excluded_tracks(workdir: &Workdir, per_track: &DataFrame) -> Result<Vec<Exclu
             reason,
         });
     }
-    if workdir.has_table(Table::Tracks) {
-        let without = workdir
-            .scan_table(Table::Tracks)?
-            .select([col(cols::segments::TRACK_ID)])
-            .join(
-                per_track.clone().lazy().select([col(cols::segments::TRACK_ID)]),
-                [col(cols::segments::TRACK_ID)],
-                [col(cols::segments::TRACK_ID)],
-                JoinArgs::new(JoinType::Anti),
-            )
-            .collect()
-            .ctx("finding tracks without segments")?;
-        let ids = without.column(cols::segments::TRACK_ID).ctx(cols::segments::TRACK_ID)?.str().ctx(cols::segments::TRACK_ID)?;
-        excluded.extend(ids.iter().flatten().map(|id| ExcludedTrack {
-            track_id: id.to_string(),
-            segments: 0,
-            reason: "no segments; the covariance needs at least 2".into(),
-        }));
-    }
-    excluded.sort_by(|a, b| a.track_id.cmp(&b.track_id));
     Ok(excluded)
 }
 
@@ -184,10 +209,7 @@ fn record_exclusions(
     let ids = per_track.column(cols::segments::TRACK_ID).ctx(cols::segments::TRACK_ID)?.str().ctx(cols::segments::TRACK_ID)?;
     let mut retried: Vec<String> = ids.iter().flatten().map(str::to_string).collect();
     retried.extend(excluded.iter().map(|e| e.track_id.clone()));
-    let errors: Vec<IngestError> = excluded
-        .iter()
-        .map(|e| IngestError::new(STAGE, e.track_id.as_str(), STAGE, e.reason.as_str()))
-        .collect();
+    let errors: Vec<IngestError> = excluded.iter().map(ExcludedTrack::error).collect();
     errors_log::record(workdir, STAGE, &retried, &errors)
 }
 

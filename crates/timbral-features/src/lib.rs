@@ -25,5 +25,7 @@ mod sections;
 mod seed;
 
 pub use columns::{extended_feature_names, feature_names};
-pub use compute::{ExcludedTrack, FeatureSummary, STAGE, compute_features, features_of_complete_tracks};
+pub use compute::{
+    ExcludedTrack, FeatureSummary, STAGE, compute_features, features_and_exclusions_of_complete_tracks, features_of_complete_tracks,
+};
 pub use timbral_core::FeatureSet;

@@ -123,10 +123,17 @@ fn file_name(path: &Path) -> String {
 }
 
 /// The `features` rows of `segments` (every segment of each track; `sections` for the
-/// extended set's section columns), as the `features` stage computes them.
+/// extended set's section columns), as the `features` stage computes them, and the
+/// `ingest_errors` rows of the tracks it leaves out.
 #[pyfunction]
 #[pyo3(signature = (segments, set = "seed", sections = None, threads = 0))]
-fn features(py: Python<'_>, segments: &Bound<'_, PyAny>, set: &str, sections: Option<&Bound<'_, PyAny>>, threads: usize) -> PyResult<Table> {
+fn features(
+    py: Python<'_>,
+    segments: &Bound<'_, PyAny>,
+    set: &str,
+    sections: Option<&Bound<'_, PyAny>>,
+    threads: usize,
+) -> PyResult<(Table, Table)> {
     let set = feature_set(set)?;
     let segments = import_frame(segments, "segments")?;
     let sections = sections.map(|s| import_frame(s, "sections")).transpose()?;
@@ -136,7 +143,9 @@ fn features(py: Python<'_>, segments: &Bound<'_, PyAny>, set: &str, sections: Op
         let sorted = segments
             .sort([timbral_core::cols::segments::TRACK_ID], SortMultipleOptions::default().with_maintain_order(true))
             .map_err(|e| timbral_core::Error::polars("sorting segments", e))?;
-        timbral_features::features_of_complete_tracks(sorted, sections, set).map(table)
+        let (features, excluded) = timbral_features::features_and_exclusions_of_complete_tracks(sorted, sections, set)?;
+        let errors: Vec<_> = excluded.iter().map(timbral_features::ExcludedTrack::error).collect();
+        Ok((table(features), table(errors_log::errors_frame(&errors)?)))
     })
 }
 

@@ -119,6 +119,12 @@ def test_features_and_merged_moments_equal_the_features_stage(ingested):
     # The same from polars and pandas inputs.
     assert_frames_close(timbral.features(pl.from_arrow(segments)), want, rtol=0)
     assert_frames_close(timbral.features(segments.to_pandas()), want, rtol=0)
+    # A track left with one segment is left out with the `features` stage's error row.
+    rows, excluded = timbral.features(segments.slice(0, 1), errors=True)
+    assert rows.num_rows == 0
+    assert excluded["location"].to_pylist() == segments["track_id"].to_pylist()[:1]
+    assert excluded["stage"].to_pylist() == ["features"]
+    assert excluded["error"].to_pylist() == ["1 segment(s); the covariance needs at least 2"]
     # Pieces of an arbitrary row split (every third row), merged in reverse order.
     index = pa.array(range(segments.num_rows))
     parts = [

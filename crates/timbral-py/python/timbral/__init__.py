@@ -81,11 +81,14 @@ def analyze(
     return _table(tracks), _table(segments), _table(errors)
 
 
-def features(segments, set: str = "seed", sections=None, threads: int = 0) -> pa.Table:
+def features(segments, set: str = "seed", sections=None, threads: int = 0, errors: bool = False):
     """The ``features`` rows of ``segments`` (all segments of each track), ``set`` "seed" (the
-    study's 90) or "extended"."""
+    study's 90) or "extended". With ``errors``, ``(features, errors)``: also the
+    ``ingest_errors`` rows (stage ``features``) of the tracks left out, as ``timbral features``
+    records them."""
     sections = None if sections is None else _arrow(sections, "sections")
-    return _table(_timbral.features(_arrow(segments, "segments"), set, sections, threads))
+    rows, excluded = _timbral.features(_arrow(segments, "segments"), set, sections, threads)
+    return (_table(rows), _table(excluded)) if errors else _table(rows)
 
 
 def feature_moments(segments, threads: int = 0) -> pa.Table:

@@ -95,33 +95,33 @@ def _schema_of(schema: pa.Schema) -> pa.Schema:
 def _file_schema(segments: bool) -> pa.Schema:
     """The row a task yields per input file: the track, its features, optionally its
     segments, and the error of a file that failed (prefixed ``error_``)."""
-    probe_tracks, probe_segments, probe_errors = (t.schema for t in timbral.analyze([]))
-    features = timbral.features(timbral.analyze([])[1]).schema
-    fields = list(_schema_of(probe_tracks))
+    probe_tracks, probe_segments, probe_errors = timbral.analyze([])
+    features = timbral.features(probe_segments).schema
+    fields = list(_schema_of(probe_tracks.schema))
     fields += [f for f in _schema_of(features) if f.name != "track_id"]
     if segments:
-        seg = pa.struct([f for f in _schema_of(probe_segments) if f.name != "track_id"])
+        seg = pa.struct([f for f in _schema_of(probe_segments.schema) if f.name != "track_id"])
         fields.append(pa.field("segments", pa.list_(seg)))
-    fields += [pa.field(f"error_{f.name}", _plain(f.type)) for f in probe_errors]
+    fields += [pa.field(f"error_{f.name}", _plain(f.type)) for f in probe_errors.schema]
     return pa.schema(fields)
 
 
 def _rows_of_files(paths, relative, metadata, threads, schema: pa.Schema) -> pa.Table:
     """The analysis of some files, as rows of ``schema``: one per track, one per failure."""
     tracks, segments, errors = timbral.analyze(paths, relative, metadata, threads)
-    features = timbral.features(segments, threads=threads)
+    features, excluded = timbral.features(segments, threads=threads, errors=True)
     ids = tracks["track_id"].to_pylist()
     row_of = {t: i for i, t in enumerate(features["track_id"].to_pylist())}
     rows = pa.array([row_of.get(t) for t in ids], pa.int64())
     columns = {name: tracks[name] for name in tracks.column_names}
     for name in features.column_names[1:]:
         columns[name] = features[name].take(rows)
-    # `analyze` emits each track's segments as one contiguous run of rows.
-    first, counts = {}, {}
-    for i, t in enumerate(segments["track_id"].to_pylist()):
-        first.setdefault(t, i)
-        counts[t] = counts.get(t, 0) + 1
     if "segments" in schema.names:
+        # `analyze` emits each track's segments as one contiguous run of rows.
+        first, counts = {}, {}
+        for i, t in enumerate(segments["track_id"].to_pylist()):
+            first.setdefault(t, i)
+            counts[t] = counts.get(t, 0) + 1
         order = [j for t in ids for j in range(first.get(t, 0), first.get(t, 0) + counts.get(t, 0))]
         offsets = [0]
         for t in ids:
@@ -131,37 +131,9 @@ def _rows_of_files(paths, relative, metadata, threads, schema: pa.Schema) -> pa.
         columns["segments"] = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), structs)
     good = pa.table(columns)
     # Tracks `features` leaves out get the row `timbral features` writes (stage `features`).
-    at = errors_at()
-    failures = errors.to_pylist() + [
-        {"source": "features", "location": t, "stage": "features", "at": at,
-         "error": _exclusion(segments.slice(first.get(t, 0), counts.get(t, 0)))}
-        for t in ids if t not in row_of
-    ]
-    bad = pa.table({f"error_{k}": [e[k] for e in failures] for k in ERROR_FIELDS})
+    failures = pa.concat_tables([errors, excluded])
+    bad = failures.rename_columns([f"error_{name}" for name in failures.column_names])
     return pa.concat_tables([_conform(good, schema), _conform(bad, schema)])
-
-
-def _exclusion(segments: pa.Table) -> str:
-    """Why a track has no features, in the words of timbral-features' compute.rs."""
-    import pyarrow.compute as pc
-
-    n = segments.num_rows
-    if n == 0:
-        return "no segments; the covariance needs at least 2"
-    if n < 2:
-        return f"{n} segment(s); the covariance needs at least 2"
-    bad = sum(
-        pc.sum(pc.invert(pc.fill_null(pc.is_finite(segments[c]), False))).as_py() or 0
-        for c in segments.column_names if c.startswith("timbre_")
-    )
-    return f"{bad} null or non-finite timbre value(s)"
-
-
-def errors_at() -> str:
-    """The ``at`` stamp of an error row, as timbral writes it."""
-    import datetime
-
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
