@@ -99,16 +99,7 @@ impl PlacementModel {
 
     /// The model fitted in `workdir`, with the fitted songs' features taken from `features`.
     pub fn with_features(workdir: &Workdir, features: &DataFrame) -> Result<Self> {
-        let mut model = read_fitted_state(workdir)?;
-        let ids = matrix::strings(features, Table::Features.name(), cols::features::TRACK_ID)?;
-        let fitted_rows = rows_of(&ids, &model.track_ids, |id| Error::InvalidValue {
-            table: Table::Features.name().into(),
-            column: cols::features::TRACK_ID.into(),
-            why: format!("song `{id}` of `embedding` is no longer in `features`; run `timbral cluster` to refit"),
-        })?;
-        let data = matrix::to_matrix(features, Table::Features.name(), &model.scaler.features)?;
-        model.reference = model.scaler.transform(data.select(Axis(0), &fitted_rows).view());
-        Ok(model)
+        read_fitted_state(workdir, features)
     }
 
     /// Embedding coordinates and cluster labels of the songs of `features` (a `features`
@@ -179,8 +170,8 @@ fn labels(frame: &DataFrame, name: &str) -> Result<Vec<i32>> {
     Ok(values.iter().map(|v| v.unwrap_or(-1)).collect())
 }
 
-/// Everything of the model but the reference features.
-fn read_fitted_state(workdir: &Workdir) -> Result<PlacementModel> {
+/// The model stored in `workdir`, its reference the fitted songs' rows of `features`.
+fn read_fitted_state(workdir: &Workdir, features: &DataFrame) -> Result<PlacementModel> {
     let scaler = Scaler::read(workdir)?;
     let scaler_frame = workdir.read_table(Table::Scaler)?;
     let table = Table::Scaler.name();
@@ -208,9 +199,17 @@ fn read_fitted_state(workdir: &Workdir) -> Result<PlacementModel> {
         let all = labels(&clusters, name)?;
         Ok(rows.iter().map(|&r| all[r]).collect())
     };
+    let feature_ids = matrix::strings(features, Table::Features.name(), cols::features::TRACK_ID)?;
+    let fitted_rows = rows_of(&feature_ids, &track_ids, |id| Error::InvalidValue {
+        table: Table::Features.name().into(),
+        column: cols::features::TRACK_ID.into(),
+        why: format!("song `{id}` of `embedding` is no longer in `features`; run `timbral cluster` to refit"),
+    })?;
+    let data = matrix::to_matrix(features, Table::Features.name(), &scaler.features)?;
+    let reference = scaler.transform(data.select(Axis(0), &fitted_rows).view());
     Ok(PlacementModel {
         track_ids,
-        reference: Array2::zeros((0, 0)),
+        reference,
         pca_mean: pca_mean.column(0).to_owned(),
         loadings,
         scaler,

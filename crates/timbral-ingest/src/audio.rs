@@ -106,7 +106,6 @@ pub fn ingest_audio(workdir: &Workdir, options: &AudioIngestOptions) -> Result<A
         .build()
         .map_err(|e| Error::Startup { what: format!("{} worker threads", options.jobs), why: e.to_string() })?;
 
-    let content_ids = pool.install(|| content_ids(&files));
     let known = if options.force {
         HashSet::new()
     } else {
@@ -116,19 +115,9 @@ pub fn ingest_audio(workdir: &Workdir, options: &AudioIngestOptions) -> Result<A
         found: files.len(),
         ..Default::default()
     };
-    let mut seen = HashSet::new();
-    let mut to_analyse = Vec::new();
-    for (file, id) in files.iter().zip(content_ids) {
-        match id {
-            Err(reason) => errors.push(file_error(file, reason)),
-            Ok(id) if known.contains(&id) => summary.skipped += 1,
-            Ok(id) if !seen.insert(id.clone()) => {
-                tracing::info!("{}: same content as an earlier file, skipped", file.relative);
-                summary.skipped += 1;
-            }
-            Ok(id) => to_analyse.push((file, id)),
-        }
-    }
+    let (to_analyse, unreadable, skipped) = pool.install(|| files_to_analyse(&files, &known));
+    errors.extend(unreadable);
+    summary.skipped = skipped;
     tracing::info!(
         "{} audio files: {} to analyse, {} already ingested or duplicate",
         files.len(),
@@ -185,8 +174,6 @@ pub struct AnalysedFiles {
     pub batch: IngestBatch,
     /// Files that could not be read or analysed, in file order.
     pub errors: Vec<IngestError>,
-    /// Files with the same content as an earlier file of the list, not analysed again.
-    pub duplicates: usize,
     /// Analysed songs that got [`UNKNOWN_ARTIST`].
     pub unknown_artist: usize,
 }
@@ -199,24 +186,38 @@ pub fn analyse_files(
     analyzer: &AnalyzerConfig,
     overrides: Option<&MetadataOverrides>,
 ) -> AnalysedFiles {
-    let mut errors = Vec::new();
-    let mut seen = HashSet::new();
-    let mut duplicates = 0;
-    let mut to_analyse = Vec::new();
-    for (file, id) in files.iter().zip(content_ids(files)) {
-        match id {
-            Err(reason) => errors.push(file_error(file, reason)),
-            Ok(id) if !seen.insert(id.clone()) => duplicates += 1,
-            Ok(id) => to_analyse.push((file, id)),
-        }
-    }
+    let (to_analyse, mut errors, _) = files_to_analyse(files, &HashSet::new());
     let bar = progress::bar(to_analyse.len() as u64, "analysing");
     let mut analysed = analyse_chunk(&to_analyse, analyzer, overrides, &bar);
     bar.finish_and_clear();
     errors.append(&mut analysed.errors);
     analysed.errors = errors;
-    analysed.duplicates = duplicates;
     analysed
+}
+
+/// The files of `files` to analyse, with their content ids (hashed in the current rayon pool),
+/// the errors of unreadable ones, and how many were skipped: already ingested (`known`) or
+/// the same content as an earlier file.
+fn files_to_analyse<'a>(
+    files: &'a [AudioFile],
+    known: &HashSet<String>,
+) -> (Vec<(&'a AudioFile, String)>, Vec<IngestError>, usize) {
+    let mut to_analyse = Vec::new();
+    let mut errors = Vec::new();
+    let mut skipped = 0;
+    let mut seen = HashSet::new();
+    for (file, id) in files.iter().zip(content_ids(files)) {
+        match id {
+            Err(reason) => errors.push(file_error(file, reason)),
+            Ok(id) if known.contains(&id) => skipped += 1,
+            Ok(id) if !seen.insert(id.clone()) => {
+                tracing::info!("{}: same content as an earlier file, skipped", file.relative);
+                skipped += 1;
+            }
+            Ok(id) => to_analyse.push((file, id)),
+        }
+    }
+    (to_analyse, errors, skipped)
 }
 
 /// Analyses `files` (with their content ids) in parallel into one batch.
