@@ -62,11 +62,12 @@ echo "== building timbral (release)" >&2
 cleanup=()
 trap 'rm -rf "${cleanup[@]}"' EXIT
 
-# measure LOG STDOUT CMD...: runs CMD under /usr/bin/time -v; LOG gets its report.
+# measure LOG STDOUT CMD...: runs CMD under /usr/bin/time -v; LOG gets its report, STDOUT
+# the command's output and STDOUT with .err for .out its log.
 measure() {
     local log="$1" stdout="$2"
     shift 2
-    /usr/bin/time -v -o "$log" "$@" > "$stdout"
+    /usr/bin/time -v -o "$log" "$@" > "$stdout" 2> "${stdout%.out}.err"
 }
 
 # seconds LOG / peak_mb LOG: wall time and maximum resident set size from a time -v report.
@@ -101,8 +102,8 @@ for size in "${sizes[@]}"; do
         echo "-- timbral $step" >&2
         extra=()
         [[ $step == cluster ]] && extra=(--timings)
-        measure "$logs/$step.time" "$logs/$step.out" \
-            "$timbral" --quiet --seed "$seed" --workdir "$work" "$step" "${extra[@]}"
+        RUST_LOG="${RUST_LOG:-info,timbral_cluster::umap=debug}" measure "$logs/$step.time" "$logs/$step.out" \
+            "$timbral" --seed "$seed" --workdir "$work" "$step" "${extra[@]}"
     done
 
     echo
@@ -125,6 +126,10 @@ for size in "${sizes[@]}"; do
     echo
     echo "timbral cluster --timings:"
     grep '^timing ' "$logs/cluster.out" | sed 's/^/    /'
+    echo
+    echo "UMAP fits, similarity and eval steps (their logs):"
+    grep -h 'UMAP fitted' "$logs/cluster.err" | sed 's/^/    /' || true
+    grep -h 'secs=' "$logs/similarity.err" "$logs/eval.err" | sed 's/^/    /' || true
 
     if [[ $python == 1 && $songs == "$python_size" ]]; then
         echo

@@ -53,6 +53,10 @@ pub struct Args {
     /// Above this many songs the stability refits run on a seeded sample of this many.
     #[arg(long, default_value_t = defaults().stability_max_songs())]
     pub stability_max_songs: usize,
+    /// Above this many songs both UMAP maps are fitted on a seeded sample of this many; the
+    /// others are placed into them as `timbral place` places new songs.
+    #[arg(long, default_value_t = defaults().umap_max_fit())]
+    pub umap_max_fit: usize,
     /// Print the seconds each step took (`timing <step> <seconds>` lines).
     #[arg(long)]
     pub timings: bool,
@@ -78,6 +82,7 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         .knn(args.knn.into())
         .hdbscan_max_fit(args.hdbscan_max_fit)
         .stability_max_songs(args.stability_max_songs)
+        .umap_max_fit(args.umap_max_fit)
         .check()?;
     run_with(ctx, &params, args.timings)
 }

@@ -68,15 +68,27 @@ pub struct HdbscanLabels {
 }
 
 /// [`hdbscan`] on every song up to `max_fit` songs. Above, HDBSCAN is fitted on a seeded
-/// uniform sample of `max_fit` songs and every other song takes the majority label of its
+/// uniform sample of `max_fit` songs (of those `map_fitted` marks, when the map was fitted on
+/// a sample and the rest placed) and every other song takes the majority label of its
 /// `min_cluster_size` nearest fitted songs in `data` (exact search), in the spirit of the
 /// hdbscan library's `approximate_predict`.
-pub fn hdbscan_sampled(data: ArrayView2<f64>, min_cluster_size: usize, max_fit: usize, seed: u64) -> Result<HdbscanLabels> {
+pub fn hdbscan_sampled(
+    data: ArrayView2<f64>,
+    map_fitted: Option<&[bool]>,
+    min_cluster_size: usize,
+    max_fit: usize,
+    seed: u64,
+) -> Result<HdbscanLabels> {
     let n = data.nrows();
     if n <= max_fit {
         return Ok(HdbscanLabels { labels: hdbscan(data, min_cluster_size), fitted: vec![true; n] });
     }
-    let fit_rows = seeded_sample(n, max_fit, seed);
+    // Drawn from the songs the map was fitted on, whose places are the optimised ones.
+    let pool: Vec<usize> = match map_fitted {
+        Some(fitted) => (0..n).filter(|&i| fitted[i]).collect(),
+        None => (0..n).collect(),
+    };
+    let fit_rows: Vec<usize> = seeded_sample(pool.len(), max_fit, seed).into_iter().map(|p| pool[p]).collect();
     let mut fitted = vec![false; n];
     fit_rows.iter().for_each(|&i| fitted[i] = true);
     let rest: Vec<usize> = (0..n).filter(|&i| !fitted[i]).collect();

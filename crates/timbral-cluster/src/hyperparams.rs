@@ -47,6 +47,9 @@ pub struct ClusterValidParams {
     pub(crate) hdbscan_max_fit: usize,
     /// Above this many songs the stability refits run on a seeded sample of this many.
     pub(crate) stability_max_songs: usize,
+    /// Above this many songs both UMAP maps are fitted on a seeded sample of this many and
+    /// every other song is placed into them (`umap::fit_maps`).
+    pub(crate) umap_max_fit: usize,
 }
 
 /// Neighbourhood size of the trustworthiness and neighbour-preservation metrics.
@@ -80,6 +83,7 @@ impl ClusterParams {
             knn: KnnMethod::Auto,
             hdbscan_max_fit: 50_000,
             stability_max_songs: 20_000,
+            umap_max_fit: 200_000,
         })
     }
 
@@ -112,6 +116,8 @@ timbral_core::param_fields! {
         hdbscan_max_fit: usize,
         /// The stability refits' largest sample.
         stability_max_songs: usize,
+        /// The UMAP maps' largest fitted sample.
+        umap_max_fit: usize,
         /// How the kNN graph is searched.
         knn: KnnMethod,
         /// Feature columns to use.
@@ -135,6 +141,7 @@ timbral_core::param_guard!(ClusterParams, 0 => ClusterValidParams, Error, |p| {
     timbral_ensure!(p.silhouette_max_exact >= 2, InvalidParameter { name: "silhouette-max-exact", why: "must be at least 2".into() });
     timbral_ensure!(p.hdbscan_max_fit >= MIN_SONGS, InvalidParameter { name: "hdbscan-max-fit", why: format!("must be at least {MIN_SONGS}") });
     timbral_ensure!(p.stability_max_songs >= MIN_SONGS, InvalidParameter { name: "stability-max-songs", why: format!("must be at least {MIN_SONGS}") });
+    timbral_ensure!(p.umap_max_fit >= MIN_SONGS, InvalidParameter { name: "umap-max-fit", why: format!("must be at least {MIN_SONGS}") });
 });
 
 impl ClusterValidParams {
@@ -188,14 +195,9 @@ impl ClusterValidParams {
         Ok((fitted, warnings))
     }
 
-    /// UMAP epochs, umap-learn's rule: 500 up to 10,000 songs, 200 above.
-    pub fn umap_epochs(songs: usize) -> usize {
-        if songs <= 10_000 { 500 } else { 200 }
-    }
-
     /// The UMAP settings of a fit on `songs` songs.
     pub fn umap_settings(&self, songs: usize) -> UmapSettings {
-        UmapSettings { n_neighbors: self.n_neighbors, min_dist: self.min_dist, metric: self.metric, n_epochs: Self::umap_epochs(songs) }
+        UmapSettings { n_neighbors: self.n_neighbors, min_dist: self.min_dist, metric: self.metric, n_epochs: crate::umap::fit_epochs(songs) }
     }
 }
 
@@ -216,6 +218,7 @@ mod tests {
         assert_eq!(rejected(ClusterParams::new(1).min_dist(1.5)), Some("min-dist"));
         assert_eq!(rejected(ClusterParams::new(1).hdbscan_max_fit(MIN_SONGS - 1)), Some("hdbscan-max-fit"));
         assert_eq!(rejected(ClusterParams::new(1).stability_max_songs(MIN_SONGS - 1)), Some("stability-max-songs"));
+        assert_eq!(rejected(ClusterParams::new(1).umap_max_fit(MIN_SONGS - 1)), Some("umap-max-fit"));
         ClusterParams::new(1).hdbscan_max_fit(MIN_SONGS).stability_max_songs(MIN_SONGS).check().unwrap();
     }
 

@@ -31,6 +31,8 @@ pub struct ClusterOutput {
     /// Trustworthiness, neighbour preservation and the graph's recall of the 2-D map.
     pub neighbourhood: NeighbourhoodQuality,
     pub stability: StabilityFigures,
+    /// Songs the UMAP maps were fitted on; the others were placed into them.
+    pub umap_fitted: usize,
     /// The `cluster_model` row.
     pub model: ClusterModel,
     /// Seconds per step, in execution order. `hdbscan` runs beside `quality` and `stability`,
@@ -72,6 +74,7 @@ impl ClusterOutput {
             ("hdbscan_clusters", density::cluster_count(&hdbscan.labels) as f64),
             ("hdbscan_noise_share", density::noise_share(&hdbscan.labels)),
             ("hdbscan_fitted_songs", hdbscan.fitted.iter().filter(|&&f| f).count() as f64),
+            ("umap_fitted_songs", self.umap_fitted as f64),
             ("stability_seeds", self.params.stability_seeds() as f64),
             ("stability_songs", self.stability.songs as f64),
             ("stability_ari_kmeans", self.stability.aris[0]),

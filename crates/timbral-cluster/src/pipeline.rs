@@ -108,23 +108,23 @@ pub fn cluster_matrix(
         tracing::warn!("{warning}");
     }
     let n = data.nrows();
-    let mut steps = Steps { clock: Stopwatch::new(), bar: timbral_core::progress::bar(10, "cluster") };
+    let mut steps = Steps { clock: Stopwatch::new(), bar: timbral_core::progress::bar(9, "cluster") };
     let reduced = reduce(feature_names, data, &mut steps)?;
     let prepared = prepare(reduced.standardised.view(), params.metric);
     let (knn_method, graph, kmeans) = select_k(reduced.standardised.view(), prepared.view(), &params, &mut steps)?;
     let settings = params.umap_settings(n);
-    let embed = |dims| umap::fit(prepared.view(), &graph.indices, &graph.distances, dims, &settings, params.seed);
-    let umap_2d = embed(2)?;
-    steps.done("umap_2d");
-    let umap_nd = embed(params.umap_dims)?;
-    steps.done("umap_nd");
+    let point_seeds: Vec<u64> = track_ids.iter().map(|id| umap::song_seed(params.seed, id)).collect();
+    let maps =
+        umap::fit_maps(prepared.view(), &graph, params.umap_dims, params.umap_max_fit, &point_seeds, params.knn, &settings, params.seed)?;
+    let (umap_2d, umap_nd, umap_fitted) = (maps.map_2d, maps.map_nd, maps.fitted);
+    steps.done("umap");
     let dbscan = density::dbscan_at_knee(umap_2d.view(), params.dbscan_min_samples);
     steps.done("dbscan");
 
     // HDBSCAN is single-threaded, so it runs beside the quality metrics and the stability
     // refits, which keep the other cores busy; each reports its own duration.
     let ((hdbscan, hdbscan_seconds), rest) = rayon::join(
-        || timed(|| density::hdbscan_sampled(umap_nd.view(), params.hdbscan_min_cluster_size, params.hdbscan_max_fit, params.seed)),
+        || timed(|| density::hdbscan_sampled(umap_nd.view(), Some(&umap_fitted), params.hdbscan_min_cluster_size, params.hdbscan_max_fit, params.seed)),
         || -> Result<_> {
             let (quality, quality_seconds) = timed(|| neighbourhood_figures(prepared.view(), umap_2d.view(), &graph, params.seed));
             let base = Labelings { kmeans: &kmeans.labels, dbscan: &dbscan.labels };
@@ -157,6 +157,7 @@ pub fn cluster_matrix(
         hdbscan,
         neighbourhood,
         stability,
+        umap_fitted: umap_fitted.iter().filter(|&&f| f).count(),
         model,
         timings: steps.clock.into_laps(),
         model_nd,

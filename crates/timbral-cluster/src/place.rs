@@ -117,7 +117,7 @@ impl PlacementModel {
             });
         }
         let points = self.scaler.transform(data.view());
-        let point_seeds: Vec<u64> = track_ids.iter().map(|id| song_seed(options.seed, id)).collect();
+        let point_seeds: Vec<u64> = track_ids.iter().map(|id| umap::song_seed(options.seed, id)).collect();
         let epochs = umap::transform_epochs(options.catalogue_songs.max(track_ids.len()));
         let place_into = |embedding: &Array2<f64>| {
             let model = UmapModel { reference: self.reference.clone(), embedding: embedding.clone(), settings: self.settings };
@@ -134,14 +134,6 @@ impl PlacementModel {
         let hdbscan = majority_labels(&neighbours, &self.hdbscan);
         Ok(Placement { track_ids, pca_scores, umap_2d, umap_nd, kmeans, dbscan, hdbscan })
     }
-}
-
-/// A placed song's RNG seed: the run's seed mixed with a hash of its track id.
-fn song_seed(seed: u64, track_id: &str) -> u64 {
-    let hash = blake3::hash(track_id.as_bytes());
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&hash.as_bytes()[..8]);
-    seed ^ u64::from_le_bytes(first)
 }
 
 fn first_non_finite(data: ArrayView2<f64>) -> Option<(usize, usize)> {

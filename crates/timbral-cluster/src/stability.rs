@@ -77,9 +77,9 @@ pub(crate) fn stability(
     // UMAP is parallel inside; DBSCAN and HDBSCAN are not, so all seeds' density clusterings
     // run at once after the embeddings.
     let mut embeddings = Vec::with_capacity(seeds.len());
+    let fuzzy = umap::FuzzyGraph::new(prepared.view(), &graph.indices, &graph.distances, &settings)?;
     for &seed in &seeds {
-        let fit = |dims| umap::fit(prepared.view(), &graph.indices, &graph.distances, dims, &settings, seed);
-        embeddings.push((fit(2)?, fit(params.umap_dims)?));
+        embeddings.push((umap::fit(&fuzzy, 2, &settings, seed)?, umap::fit(&fuzzy, params.umap_dims, &settings, seed)?));
     }
     let density: Vec<(Vec<i32>, Result<density::HdbscanLabels>)> = embeddings
         .par_iter()
@@ -87,7 +87,7 @@ pub(crate) fn stability(
         .map(|((map_2d, map_nd), &seed)| {
             rayon::join(
                 || density::dbscan_at_knee(map_2d.view(), params.dbscan_min_samples).labels,
-                || density::hdbscan_sampled(map_nd.view(), params.hdbscan_min_cluster_size, params.hdbscan_max_fit, seed),
+                || density::hdbscan_sampled(map_nd.view(), None, params.hdbscan_min_cluster_size, params.hdbscan_max_fit, seed),
             )
         })
         .collect();

@@ -59,6 +59,30 @@ fn kmeans_with_true_k_and_hdbscan_recover_well_separated_blobs() {
 }
 
 #[test]
+fn maps_fitted_on_a_sample_place_the_other_songs_with_their_blob() {
+    let (data, truth) = blobs(5, 120, 20, 3);
+    let params = ClusterParams::new(11)
+        .k_range(5, 5)
+        .stability_seeds(1)
+        .hdbscan_min_cluster_size(20)
+        .umap_max_fit(200)
+        .check()
+        .unwrap();
+    let fit = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| cluster_matrix(ids(data.nrows()), names(20), data.view(), &params).unwrap())
+    };
+    let out = fit(2);
+    assert_eq!(out.quality_of("umap_fitted_songs"), Some(200.0));
+    let hdbscan_ari = adjusted_rand_index(&out.hdbscan.labels, &truth);
+    assert!(hdbscan_ari > 0.9, "HDBSCAN ARI {hdbscan_ari} on the sampled n-D map");
+    let trust = out.quality_of("trustworthiness_2d_k15").unwrap();
+    assert!(trust > 0.8, "trustworthiness {trust} of the sampled 2-D map");
+    let one_thread = fit(1);
+    assert_eq!((&out.umap_2d, &out.umap_nd), (&one_thread.umap_2d, &one_thread.umap_nd), "the same maps with 1 and 2 threads");
+}
+
+#[test]
 fn silhouette_rule_picks_the_true_k() {
     let (data, _) = blobs(4, 80, 10, 5);
     let params = ClusterParams::new(2).k_range(2, 8).stability_seeds(1).check().unwrap();

@@ -189,22 +189,25 @@ pub fn scott_bandwidth(map: &Array2<f64>, songs: &[usize]) -> Option<[f64; 2]> {
 /// Gaussian product-kernel density of `songs` at every grid cell, row-major in y then x
 /// (`density[iy * size + ix]`); it integrates to 1 over the plane.
 pub fn kde(map: &Array2<f64>, songs: &[usize], bandwidth: [f64; 2], grid: &Grid) -> Vec<f64> {
+    // Songs per block of kernel weights: two blocks of 64 KB per grid column.
+    const BLOCK: usize = 8192;
     let [hx, hy] = bandwidth;
     let norm = 1.0 / (songs.len() as f64 * 2.0 * std::f64::consts::PI * hx * hy);
-    let mut density = Vec::with_capacity(grid.xs.len() * grid.ys.len());
-    for &y in &grid.ys {
-        for &x in &grid.xs {
-            let sum: f64 = songs
-                .iter()
-                .map(|&i| {
-                    let (dx, dy) = ((x - map[[i, 0]]) / hx, (y - map[[i, 1]]) / hy);
-                    (-0.5 * (dx * dx + dy * dy)).exp()
-                })
-                .sum();
-            density.push(sum * norm);
-        }
+    // The product kernel separates, exp(-(dx^2 + dy^2) / 2) = exp(-dx^2 / 2) exp(-dy^2 / 2), so
+    // the density is one matrix product of per-axis weights, not an exp per song and cell
+    // (4 x 10^9 of them for a million songs on the 64 x 64 grid).
+    let weights = |block: &[usize], axis: usize, at: &[f64], h: f64| {
+        Array2::from_shape_fn((block.len(), at.len()), |(s, c)| {
+            let d = (at[c] - map[[block[s], axis]]) / h;
+            (-0.5 * d * d).exp()
+        })
+    };
+    let mut density = Array2::<f64>::zeros((grid.ys.len(), grid.xs.len()));
+    for block in songs.chunks(BLOCK) {
+        let (wx, wy) = (weights(block, 0, &grid.xs, hx), weights(block, 1, &grid.ys, hy));
+        ndarray::linalg::general_mat_mul(norm, &wy.t(), &wx, 1.0, &mut density);
     }
-    density
+    density.into_iter().collect()
 }
 
 /// The `genre_grid` table for the `top` largest genres: each genre's KDE on the map. A genre

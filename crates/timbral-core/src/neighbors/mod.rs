@@ -175,6 +175,69 @@ pub fn nearest_filtered(
     candidates
 }
 
+/// The `k` nearest `members` (row indices, ascending) of each of `queries` (rows of `points`,
+/// not members), found by walking kNN graphs instead of a new search: the members among the
+/// query's neighbours in `graph` (every row's neighbours) and their neighbours start a greedy
+/// search of `member_graph` (positions in `members`), which expands each of the best `k` found
+/// once until none is left unexpanded, as NN-descent's queries do. Candidates are scored by
+/// their exact distance, ties by position. Returned indices are positions in `members`. A
+/// query whose walk reaches fewer than `k` members is scanned exactly. Each query is
+/// independent of the others and of the thread count.
+pub fn nearest_members(
+    points: ArrayView2<f64>,
+    graph: &[Vec<usize>],
+    members: &[usize],
+    member_graph: &[Vec<usize>],
+    queries: &[usize],
+    k: usize,
+) -> Vec<Vec<Neighbour>> {
+    use rayon::prelude::*;
+    use std::collections::HashSet;
+    let mut position = vec![usize::MAX; points.nrows()];
+    members.iter().enumerate().for_each(|(p, &row)| position[row] = p);
+    let k = k.min(members.len());
+    let points = points.as_standard_layout();
+    let distance_to = |query: usize, p: usize| Neighbour { index: p, distance: euclidean(points.row(members[p]), points.row(query)) };
+    queries
+        .par_iter()
+        .map(|&query| {
+            let mut seen = HashSet::new();
+            let mut best: Vec<Neighbour> = Vec::with_capacity(k + 1);
+            let mut consider = |p: usize, best: &mut Vec<Neighbour>| {
+                if !seen.insert(p) {
+                    return;
+                }
+                let candidate = distance_to(query, p);
+                if best.len() == k && nearest_first(&candidate, &best[k - 1]).is_ge() {
+                    return;
+                }
+                let at = best.partition_point(|b| nearest_first(b, &candidate).is_lt());
+                best.insert(at, candidate);
+                best.truncate(k);
+            };
+            for j in graph[query].iter().flat_map(|&j| std::iter::once(j).chain(graph[j].iter().copied())) {
+                if position[j] != usize::MAX {
+                    consider(position[j], &mut best);
+                }
+            }
+            let mut expanded = HashSet::new();
+            while let Some(p) = best.iter().map(|n| n.index).find(|p| !expanded.contains(p)) {
+                expanded.insert(p);
+                for &q in &member_graph[p] {
+                    consider(q, &mut best);
+                }
+            }
+            if best.len() == k {
+                return best;
+            }
+            let mut all: Vec<Neighbour> = (0..members.len()).map(|p| distance_to(query, p)).collect();
+            all.sort_by(nearest_first);
+            all.truncate(k);
+            all
+        })
+        .collect()
+}
+
 /// Recall@k of `found` (every row's neighbours) against the exact neighbours of a seeded
 /// sample of at most `queries` rows: the mean share of each sampled row's exact `k` nearest
 /// that `found` holds.
@@ -312,6 +375,40 @@ mod tests {
         assert!(recall >= 0.95, "query recall@10 {recall}");
         let again = nearest_to(reference, queries, 10, KnnMethod::Approx, 1).unwrap().1;
         assert_eq!(approx, again, "same seed, same neighbours");
+    }
+
+    #[test]
+    fn graph_walk_finds_the_nearest_members() {
+        // A fifth of the rows are members (a fitted sample); every other row looks for its 15
+        // nearest members through the graphs alone.
+        for dims in [12, 90] {
+            let points = clustered(5000, dims, 11);
+            let (_, graph) = all_nearest(points.view(), 15, KnnMethod::Exact, 0).unwrap();
+            let graph: Vec<Vec<usize>> = indices(&graph);
+            let members = seeded_sample(5000, 1000, 3);
+            let member_rows = points.select(ndarray::Axis(0), &members);
+            let (_, member_graph) = all_nearest(member_rows.view(), 15, KnnMethod::Exact, 0).unwrap();
+            let queries: Vec<usize> = (0..5000).filter(|i| members.binary_search(i).is_err()).collect();
+            let found = nearest_members(points.view(), &graph, &members, &indices(&member_graph), &queries, 15);
+            let query_rows = points.select(ndarray::Axis(0), &queries);
+            let (_, exact) = nearest_to(member_rows.view(), query_rows.view(), 15, KnnMethod::Exact, 0).unwrap();
+            let hits: usize = found
+                .iter()
+                .zip(&exact)
+                .map(|(f, e)| e.iter().filter(|x| f.iter().any(|y| y.index == x.index)).count())
+                .sum();
+            let recall = hits as f64 / (queries.len() * 15) as f64;
+            assert!(recall >= 0.95, "recall@15 {recall} in {dims}-D");
+            for (f, &q) in found.iter().zip(&queries).take(50) {
+                assert_eq!(f.len(), 15);
+                assert!(f.iter().all(|n| (n.distance - euclidean(points.row(q), points.row(members[n.index]))).abs() < 1e-12));
+            }
+        }
+        // A query whose neighbours are no members and have none is scanned exactly.
+        let points = array![[0.0], [1.0], [2.0], [10.0], [11.0]];
+        let graph = vec![vec![1], vec![0], vec![1], vec![4], vec![3]];
+        let found = nearest_members(points.view(), &graph, &[3, 4], &[vec![1], vec![0]], &[0], 2);
+        assert_eq!(found[0].iter().map(|n| (n.index, n.distance)).collect::<Vec<_>>(), vec![(0, 10.0), (1, 11.0)]);
     }
 
     #[test]
