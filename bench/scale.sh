@@ -128,7 +128,7 @@ for size in "${sizes[@]}"; do
     grep '^timing ' "$logs/cluster.out" | sed 's/^/    /'
     echo
     echo "UMAP fits, similarity and eval steps (their logs):"
-    grep -h 'UMAP fitted' "$logs/cluster.err" | sed 's/^/    /' || true
+    grep -h 'UMAP .*fitted' "$logs/cluster.err" | sed 's/^/    /' || true
     grep -h 'secs=' "$logs/similarity.err" "$logs/eval.err" | sed 's/^/    /' || true
 
     if [[ $python == 1 && $songs == "$python_size" ]]; then
