@@ -113,9 +113,8 @@ pub fn cluster_matrix(
     let prepared = prepare(reduced.standardised.view(), params.metric);
     let (knn_method, graph, kmeans) = select_k(reduced.standardised.view(), prepared.view(), &params, &mut steps)?;
     let settings = params.umap_settings(n);
-    let point_seeds: Vec<u64> = track_ids.iter().map(|id| umap::song_seed(params.seed, id)).collect();
     let maps =
-        umap::fit_maps(prepared.view(), &graph, params.umap_dims, params.umap_max_fit, &point_seeds, params.knn, &settings, params.seed)?;
+        umap::fit_maps(prepared.view(), &graph, params.umap_dims, params.umap_max_fit, &track_ids, params.knn, &settings, params.seed)?;
     let (umap_2d, umap_nd, umap_fitted) = (maps.map_2d, maps.map_nd, maps.fitted);
     steps.done("umap");
     let dbscan = density::dbscan_at_knee(umap_2d.view(), params.dbscan_min_samples);

@@ -79,12 +79,12 @@ pub(crate) fn stability(
     let mut embeddings = Vec::with_capacity(seeds.len());
     let fuzzy = umap::FuzzyGraph::new(prepared.view(), &graph.indices, &graph.distances, &settings)?;
     for &seed in &seeds {
-        embeddings.push((umap::fit(&fuzzy, 2, &settings, seed)?, umap::fit(&fuzzy, params.umap_dims, &settings, seed)?));
+        embeddings.push(umap::fit_pair(&fuzzy, params.umap_dims, &settings, seed)?);
     }
     let density: Vec<(Vec<i32>, Result<density::HdbscanLabels>)> = embeddings
         .par_iter()
         .zip(&seeds)
-        .map(|((map_2d, map_nd), &seed)| {
+        .map(|([map_2d, map_nd], &seed)| {
             rayon::join(
                 || density::dbscan_at_knee(map_2d.view(), params.dbscan_min_samples).labels,
                 || density::hdbscan_sampled(map_nd.view(), None, params.hdbscan_min_cluster_size, params.hdbscan_max_fit, seed),

@@ -118,6 +118,11 @@ pub fn fit(graph: &FuzzyGraph, dims: usize, settings: &UmapSettings, seed: u64) 
     Ok(out)
 }
 
+/// The 2-D and `nd_dims`-D maps [`fit`] on one graph.
+pub fn fit_pair(graph: &FuzzyGraph, nd_dims: usize, settings: &UmapSettings, seed: u64) -> Result<[Array2<f64>; 2]> {
+    Ok([fit(graph, 2, settings, seed)?, fit(graph, nd_dims, settings, seed)?])
+}
+
 /// The 2-D and n-D maps of every row, fitted on at most `max_fit` of them.
 pub struct Maps {
     pub map_2d: Array2<f64>,
@@ -130,8 +135,8 @@ pub struct Maps {
 /// `max_fit` rows both are [`fit`] on that graph. Above, both are fitted on one seeded sample of
 /// `max_fit` rows (their own kNN graph, searched with `knn`), and every other row is placed
 /// into each map as [`transform`] places a new song: its neighbours among the fitted rows come
-/// from a walk of `graph` ([`neighbors::nearest_members`]) and its RNG seed from
-/// `point_seeds`. So the fits' cost stops growing with the catalogue, as umap-learn advises
+/// from a walk of `graph` ([`neighbors::nearest_members`]) and its RNG seed from its entry of
+/// `track_ids` ([`song_seed`]). So the fits' cost stops growing with the catalogue, as umap-learn advises
 /// for large data (fit a subset, `transform` the rest).
 #[allow(clippy::too_many_arguments)]
 pub fn fit_maps(
@@ -139,7 +144,7 @@ pub fn fit_maps(
     graph: &Graph,
     nd_dims: usize,
     max_fit: usize,
-    point_seeds: &[u64],
+    track_ids: &[String],
     knn: KnnMethod,
     settings: &UmapSettings,
     seed: u64,
@@ -148,8 +153,8 @@ pub fn fit_maps(
     let mut clock = Stopwatch::new();
     if n <= max_fit {
         let fuzzy = FuzzyGraph::new(prepared, &graph.indices, &graph.distances, settings)?;
-        let map_2d = fit(&fuzzy, 2, settings, seed)?;
-        return Ok(Maps { map_2d, map_nd: fit(&fuzzy, nd_dims, settings, seed)?, fitted: vec![true; n] });
+        let [map_2d, map_nd] = fit_pair(&fuzzy, nd_dims, settings, seed)?;
+        return Ok(Maps { map_2d, map_nd, fitted: vec![true; n] });
     }
     let members = seeded_sample(n, max_fit, seed);
     let member_rows = prepared.select(Axis(0), &members);
@@ -158,7 +163,7 @@ pub fn fit_maps(
     let member_settings = UmapSettings { n_epochs: fit_epochs(max_fit), ..*settings };
     let fuzzy = FuzzyGraph::new(member_rows.view(), &member_graph.indices, &member_graph.distances, &member_settings)?;
     let graph_seconds = clock.lap("sample graph");
-    let member_maps = [fit(&fuzzy, 2, &member_settings, seed)?, fit(&fuzzy, nd_dims, &member_settings, seed)?];
+    let member_maps = fit_pair(&fuzzy, nd_dims, &member_settings, seed)?;
     drop(fuzzy);
     let fit_seconds = clock.lap("sample fits");
     let mut fitted = vec![false; n];
@@ -169,7 +174,7 @@ pub fn fit_maps(
         settings.metric,
     );
     let search_seconds = clock.lap("neighbours");
-    let rest_seeds: Vec<u64> = rest.iter().map(|&i| point_seeds[i]).collect();
+    let rest_seeds: Vec<u64> = rest.iter().map(|&i| song_seed(seed, &track_ids[i])).collect();
     let [map_2d, map_nd] = member_maps.map(|member_map| {
         let placed = place_by_neighbours(member_map.view(), &found, &rest_seeds, transform_epochs(rest.len()), settings);
         let mut map = Array2::zeros((n, member_map.ncols()));

@@ -227,13 +227,10 @@ pub fn nearest_members(
                     consider(q, &mut best);
                 }
             }
-            if best.len() == k {
-                return best;
+            if best.len() < k {
+                (0..members.len()).for_each(|p| consider(p, &mut best));
             }
-            let mut all: Vec<Neighbour> = (0..members.len()).map(|p| distance_to(query, p)).collect();
-            all.sort_by(nearest_first);
-            all.truncate(k);
-            all
+            best
         })
         .collect()
 }
