@@ -4,9 +4,40 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
+import sys
 import time
+from importlib import metadata
 
 from . import ingest, run, session
+
+INSTALL = "pip install './crates/timbral-py[spark]' (in a clone), or pip install --find-links dist 'timbral[spark]' (a built wheel in dist/)"
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """The leading numeric parts of a version: '2.2.3' -> (2, 2, 3), '4.0.0.dev1' -> (4, 0, 0)."""
+    return tuple(int(part) for part in re.findall(r"\d+", text.split("+")[0])[:3])
+
+
+def unmet_spark_requirements() -> list[str]:
+    """The `spark` extra's requirements (from the installed package's metadata) that are missing
+    or older than their minimum, each as 'name (why)'. pyspark imports pandas only inside
+    `mapInArrow`, so without this check a missing pandas fails minutes later, in a task."""
+    unmet = []
+    for requirement in metadata.requires("timbral") or []:
+        spec, _, marker = requirement.partition(";")
+        if not re.search(r"""extra\s*==\s*["']spark["']""", marker):
+            continue
+        name = re.match(r"[A-Za-z0-9_.-]+", spec.strip()).group(0)
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            unmet.append(f"{name} (not installed)")
+            continue
+        for minimum in re.findall(r">=\s*([0-9][0-9.]*)", spec):
+            if _version(installed) < _version(minimum):
+                unmet.append(f"{name} (version {installed} installed, >= {minimum} needed)")
+    return unmet
 
 
 def main(argv=None) -> int:
@@ -23,6 +54,10 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--quiet", action="store_true", help="no logs and no Spark progress bars")
     args = parser.parse_args(argv)
+    unmet = unmet_spark_requirements()
+    if unmet:
+        print(f"error: the Spark job needs {', '.join(unmet)}; install them with\n  {INSTALL}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     started = time.time()
