@@ -1,6 +1,9 @@
 //! `timbral cluster`: standardise, reduce (PCA, UMAP) and cluster (K-Means, DBSCAN, HDBSCAN).
 
+use std::time::Instant;
+
 use timbral_cluster::{ClusterParams, ClusterValidParams, Metric, ParamGuard};
+use timbral_similarity::Space;
 
 use super::{Context, KnnArg, SetArg};
 
@@ -16,7 +19,11 @@ cluster_quality under data/processed. k is chosen by the highest silhouette; DBS
 the knee of the k-distance curve; HDBSCAN on the n-D UMAP is the recommended clustering. \
 See docs/clustering.md.")]
 pub struct Args {
-    /// Feature columns to cluster.
+    /// Space the songs are mapped and clustered in, the one `similarity` recommends in (see
+    /// `timbral similarity --help`); `study` (and `umap`) cluster the z-scored features.
+    #[arg(long, default_value = "auto")]
+    pub space: Space,
+    /// Feature columns to cluster in the `study` space.
     #[arg(long, value_enum, default_value = "seed")]
     pub set: SetArg,
     /// Smallest K-Means k.
@@ -84,12 +91,15 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         .stability_max_songs(args.stability_max_songs)
         .umap_max_fit(args.umap_max_fit)
         .check()?;
-    run_with(ctx, &params, args.timings)
+    run_with(ctx, &params, args.space, args.timings)
 }
 
-/// The stage with typed parameters; `timings` prints each step's seconds.
-pub fn run_with(ctx: &Context, params: &ClusterValidParams, timings: bool) -> anyhow::Result<()> {
-    let summary = timbral_cluster::run(&ctx.workdir, params)?;
+/// The stage with typed parameters in `space`; `timings` prints each step's seconds.
+pub fn run_with(ctx: &Context, params: &ClusterValidParams, space: Space, timings: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let input = timbral_similarity::representation::cluster_input(&ctx.workdir, space, params.feature_set(), params.seed())?;
+    let space = input.space;
+    let summary = timbral_cluster::run_on(&ctx.workdir, input, params, started)?;
     if timings {
         for (step, seconds) in &summary.timings {
             println!("timing {step} {seconds:.4}");
@@ -102,7 +112,7 @@ pub fn run_with(ctx: &Context, params: &ClusterValidParams, timings: bool) -> an
         println!("warning: {warning}");
     }
     println!(
-        "cluster: {} songs x {} features, k = {} (best silhouette) -> {}",
+        "cluster: {} songs x {} dimensions of the {space} space, k = {} (best silhouette) -> {}",
         summary.songs,
         summary.features,
         summary.chosen_k,

@@ -48,7 +48,7 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
 }
 
 /// `--compare`: prints representation x metric (value and 95% interval) and the gains over
-/// `study` of the metrics that choose the default.
+/// `study` and `codebook` of the metrics that choose the default.
 fn compare(ctx: &Context, params: &EvalParams) -> anyhow::Result<()> {
     let scored = eval::compare::run(&ctx.workdir, params)?;
     let k = params.k();
@@ -56,6 +56,7 @@ fn compare(ctx: &Context, params: &EvalParams) -> anyhow::Result<()> {
     let columns = [
         format!("artist_precision_at_{k}_lift"),
         format!("genre_precision_at_{k}_lift"),
+        format!("genre_precision_other_artists_at_{k}_lift"),
         "artist_pair_auc".to_string(),
         "genre_pair_auc".to_string(),
         format!("artist_genre_precision_at_{artist_k}_lift"),
@@ -71,12 +72,20 @@ fn compare(ctx: &Context, params: &EvalParams) -> anyhow::Result<()> {
         }
     };
     let default = timbral_similarity::Space::Auto.resolve(&ctx.workdir);
-    for (title, suffix) in [("metric (95% bootstrap interval)", ""), ("gain over study (paired)", "_gain")] {
+    let sections = [
+        ("metric (95% bootstrap interval)", "", None),
+        ("gain over study (paired)", "_gain", Some(timbral_similarity::Space::Study)),
+        ("gain over codebook (paired)", "_gain_over_codebook", Some(timbral_similarity::Space::Codebook)),
+    ];
+    for (title, suffix, baseline) in sections {
+        if baseline.is_some_and(|b| !scored.iter().any(|s| s.space == b)) {
+            continue;
+        }
         println!("{title}");
         print!("{:<12}", "space");
         columns.iter().for_each(|c| print!("  {c:>26}"));
         println!();
-        for s in scored.iter().filter(|s| suffix.is_empty() || s.space != timbral_similarity::Space::Study) {
+        for s in scored.iter().filter(|s| Some(s.space) != baseline) {
             let mark = if s.space == default { "*" } else { "" };
             print!("{:<12}", format!("{}{mark}", s.space.name()));
             columns.iter().for_each(|c| print!("  {:>26}", cell(s, &format!("{c}{suffix}"))));

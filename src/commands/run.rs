@@ -10,8 +10,6 @@ use anyhow::Context as _;
 use timbral_core::{Table, Workdir, io};
 use timbral_ingest::json::JsonParams;
 use timbral_pipeline::{Plan, Runner, Stage, StageKind};
-use timbral_similarity::hyperparams::EvalParams;
-use timbral_similarity::{ParamGuard, SimilarityParams};
 
 use super::{Context, cluster, eval, features, ingest, report, similarity};
 
@@ -29,24 +27,24 @@ pub struct Args {
     /// Redo every stage, even those whose inputs and parameters are unchanged.
     #[arg(long)]
     pub force: bool,
-    /// Song representation of the similarity and eval stages (see `timbral similarity --help`).
+    /// Song representation of the cluster, similarity and eval stages: one space for the map,
+    /// the clusters and the recommendations (see `timbral similarity --help`).
     #[arg(long, default_value = "auto")]
     pub space: timbral_similarity::Space,
 }
 
 /// The bundled sample: interim tables of the development corpus (see data/sample/ATTRIBUTION.md),
 /// embedded so that `timbral run` works from any directory.
-const SAMPLE: [(Table, &[u8]); 3] = [
+const SAMPLE: [(Table, &[u8]); 4] = [
     (Table::Tracks, include_bytes!("../../data/sample/tracks.parquet")),
     (Table::Artists, include_bytes!("../../data/sample/artists.parquet")),
     (Table::Segments, include_bytes!("../../data/sample/segments.parquet")),
+    (Table::Embeddings, include_bytes!("../../data/sample/embeddings.parquet")),
 ];
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let workdir = &ctx.workdir;
-    let mut plan = Plan::defaults(ctx.seed)?;
-    plan.similarity = SimilarityParams::builder().seed(ctx.seed).space(args.space).check()?;
-    plan.eval = EvalParams::builder().seed(ctx.seed).space(args.space).check()?;
+    let plan = Plan::new(ctx.seed, args.space)?;
     let mut runner = Runner::new(workdir, args.force);
     ingest_inputs(ctx, args, &mut runner)?;
     runner.run_analysis(
@@ -62,7 +60,7 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
 fn run_stage(ctx: &Context, plan: &Plan, stage: &Stage) -> anyhow::Result<()> {
     match stage.kind {
         StageKind::Features => features::run_with(ctx, plan.features),
-        StageKind::Cluster => cluster::run_with(ctx, &plan.cluster, false),
+        StageKind::Cluster => cluster::run_with(ctx, &plan.cluster, plan.space, false),
         StageKind::Similarity => similarity::run_with(ctx, &plan.similarity),
         StageKind::UnclusteredSimilarity => similarity::run_unclustered_with(ctx, &plan.similarity),
         StageKind::Eval => eval::run_with(ctx, &plan.eval, None),

@@ -76,11 +76,25 @@ pub fn analyze_file(
     path: &Path,
     cfg: &AnalyzerConfig,
 ) -> Result<(Tags, TrackAnalysis), AudioError> {
+    let file = analyze_file_keeping_signal(path, cfg)?;
+    Ok((file.tags, file.analysis))
+}
+
+/// A decoded and analysed file, with its mono signal at the analysis rate.
+pub struct AnalysedFile {
+    pub tags: Tags,
+    pub analysis: TrackAnalysis,
+    /// Mono samples at [`AnalyzerConfig::sample_rate`], for further models of the same audio.
+    pub signal: Vec<f32>,
+}
+
+/// [`analyze_file`], keeping the decoded signal so that a file is decoded once for every model.
+pub fn analyze_file_keeping_signal(path: &Path, cfg: &AnalyzerConfig) -> Result<AnalysedFile, AudioError> {
     cfg.validate()?;
     let deadline = Deadline::start(cfg);
     let decoded = decode_mono(path, cfg, &deadline)?;
     let analysis = analyze_signal(&decoded.samples, cfg, path, &deadline)?;
-    Ok((decoded.tags, analysis))
+    Ok(AnalysedFile { tags: decoded.tags, analysis, signal: decoded.samples })
 }
 
 /// Analyse an in-memory mono signal at `sample_rate` (resampled to `cfg.sample_rate` first if

@@ -34,8 +34,28 @@ pub(crate) struct MelBank {
     bands: Vec<(usize, Vec<f32>)>,
 }
 
+/// Scaling of each mel band.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum MelNorm {
+    /// Triangles of height 1.
+    UnitHeight,
+    /// librosa's `norm="slaney"`: each triangle scaled by `2 / (hi - lo)`, constant energy per band.
+    Slaney,
+}
+
 impl MelBank {
     pub(crate) fn new(n_mels: usize, n_fft: usize, sample_rate: u32, fmin: f64, fmax: f64) -> Self {
+        MelBank::with_norm(n_mels, n_fft, sample_rate, fmin, fmax, MelNorm::UnitHeight)
+    }
+
+    pub(crate) fn with_norm(
+        n_mels: usize,
+        n_fft: usize,
+        sample_rate: u32,
+        fmin: f64,
+        fmax: f64,
+        norm: MelNorm,
+    ) -> Self {
         let n_bins = n_fft / 2 + 1;
         let bin_hz = f64::from(sample_rate) / n_fft as f64;
         let (mel_lo, mel_hi) = (hz_to_mel(fmin), hz_to_mel(fmax));
@@ -45,11 +65,15 @@ impl MelBank {
         let bands = (0..n_mels)
             .map(|m| {
                 let (lo, centre, hi) = (edges[m], edges[m + 1], edges[m + 2]);
+                let height = match norm {
+                    MelNorm::UnitHeight => 1.0,
+                    MelNorm::Slaney => 2.0 / (hi - lo),
+                };
                 let weight = |k: usize| {
                     let f = k as f64 * bin_hz;
                     let up = (f - lo) / (centre - lo);
                     let down = (hi - f) / (hi - centre);
-                    up.min(down).max(0.0) as f32
+                    (up.min(down).max(0.0) * height) as f32
                 };
                 let first = ((lo / bin_hz).floor() as usize).min(n_bins - 1);
                 let last = ((hi / bin_hz).ceil() as usize).min(n_bins - 1);
@@ -58,7 +82,7 @@ impl MelBank {
                 if weights.iter().all(|w| *w == 0.0) {
                     let nearest = ((centre / bin_hz).round() as usize).min(n_bins - 1);
                     weights = vec![0.0; last - first + 1];
-                    weights[nearest.clamp(first, last) - first] = 1.0;
+                    weights[nearest.clamp(first, last) - first] = height as f32;
                 }
                 (first, weights)
             })

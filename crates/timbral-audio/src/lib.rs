@@ -10,6 +10,7 @@ mod error;
 mod filterbank;
 mod frames;
 mod key;
+mod melspec;
 mod onset;
 mod probe;
 mod resample;
@@ -19,7 +20,9 @@ mod tags;
 mod tempo;
 mod timbre;
 
-pub use analyze::{MIN_DURATION_S, SILENCE_PEAK_DBFS, analyze_file, analyze_samples};
+pub use analyze::{AnalysedFile, MIN_DURATION_S, SILENCE_PEAK_DBFS, analyze_file, analyze_file_keeping_signal, analyze_samples};
+pub use melspec::{MelSpectrogram, mel_spectrogram};
+pub use resample::resample_all;
 pub(crate) use analyze::Deadline;
 pub use error::{AudioError, IN_MEMORY_LABEL};
 pub use tags::read_tags;

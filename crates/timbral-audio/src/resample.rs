@@ -220,8 +220,8 @@ impl FftState {
     }
 }
 
-/// Resample a whole in-memory mono signal.
-pub(crate) fn resample_all(input: &[f32], rate_in: u32, rate_out: u32) -> Result<Vec<f32>, String> {
+/// Resamples a whole mono signal from `rate_in` to `rate_out`, latency removed.
+pub fn resample_all(input: &[f32], rate_in: u32, rate_out: u32) -> Result<Vec<f32>, String> {
     let mut resampler = StreamResampler::new(rate_in, rate_out)?;
     let mut out = Vec::with_capacity(
         (input.len() as f64 * f64::from(rate_out) / f64::from(rate_in)) as usize + 16,

@@ -52,6 +52,13 @@ impl PowerStft {
         }
     }
 
+    /// The raw one-sided `|X_k|^2`, unscaled, as librosa's `stft` followed by `power=2`.
+    pub(crate) fn unscaled(n_fft: usize, hop: usize) -> Self {
+        let mut stft = PowerStft::new(n_fft, hop);
+        stft.scale.iter_mut().for_each(|s| *s = 1.0);
+        stft
+    }
+
     pub(crate) fn n_fft(&self) -> usize {
         self.n_fft
     }
@@ -61,7 +68,7 @@ impl PowerStft {
         1 + n_samples / self.hop
     }
 
-    /// Scaled one-sided power spectrum of frame `t` (centred on sample `t * hop`).
+    /// One-sided power spectrum of frame `t` (centred on sample `t * hop`), scaled as made.
     /// Summing it gives twice the window-weighted mean square: 1.0 for a full-scale sine.
     pub(crate) fn frame_power(&mut self, signal: &[f32], t: usize) -> &[f32] {
         let centre = t * self.hop;

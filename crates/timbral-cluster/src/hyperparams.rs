@@ -145,6 +145,11 @@ timbral_core::param_guard!(ClusterParams, 0 => ClusterValidParams, Error, |p| {
 });
 
 impl ClusterValidParams {
+    /// Seed of every random step.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// Smallest K-Means k tried.
     pub fn k_min(&self) -> usize {
         self.k_min

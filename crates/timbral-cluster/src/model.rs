@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 use timbral_core::error::PolarsContext;
-use timbral_core::{Error, FeatureSet, Result, Table, Workdir, cols};
+use timbral_core::{Error, FeatureSet, Result, Space, Table, Workdir, cols};
 
 use crate::hyperparams::{ClusterValidParams, Metric};
 use crate::umap::UmapSettings;
@@ -12,6 +12,8 @@ use crate::umap::UmapSettings;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterModel {
     pub feature_set: FeatureSet,
+    /// The space the songs were mapped and clustered in.
+    pub space: Space,
     /// Songs fitted.
     pub songs: usize,
     /// Feature columns standardised (the rows of `scaler`).
@@ -31,9 +33,11 @@ pub struct ClusterModel {
 
 impl ClusterModel {
     /// The settings `params` fixed, with what the fit found.
-    pub(crate) fn new(params: &ClusterValidParams, songs: usize, features: usize, knn: &str, umap: UmapSettings, kmeans_k: usize, dbscan_eps: f64) -> Self {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(params: &ClusterValidParams, space: Space, songs: usize, features: usize, knn: &str, umap: UmapSettings, kmeans_k: usize, dbscan_eps: f64) -> Self {
         ClusterModel {
             feature_set: params.feature_set,
+            space,
             songs,
             features,
             seed: params.seed,
@@ -52,6 +56,7 @@ impl ClusterModel {
         let count = |v: usize| v as u32;
         DataFrame::new_infer_height(vec![
             Column::new(c::FEATURE_SET.into(), [self.feature_set.name()]),
+            Column::new(c::SPACE.into(), [self.space.name()]),
             Column::new(c::SONGS.into(), [count(self.songs)]),
             Column::new(c::FEATURE_COUNT.into(), [count(self.features)]),
             Column::new(c::SEED.into(), [self.seed]),
@@ -93,6 +98,7 @@ impl ClusterModel {
         let seed = cell(c::SEED)?.extract::<u64>().ok_or_else(|| invalid(c::SEED, "null".into()))?;
         Ok(ClusterModel {
             feature_set: text(c::FEATURE_SET)?.parse().map_err(|e: Error| invalid(c::FEATURE_SET, e.to_string()))?,
+            space: text(c::SPACE)?.parse().map_err(|e: Error| invalid(c::SPACE, e.to_string()))?,
             songs: count(c::SONGS)?,
             features: count(c::FEATURE_COUNT)?,
             seed,
@@ -119,6 +125,7 @@ mod tests {
     fn model() -> ClusterModel {
         ClusterModel {
             feature_set: FeatureSet::Extended,
+            space: Space::Musicnn,
             songs: 1234,
             features: 97,
             seed: u64::MAX,

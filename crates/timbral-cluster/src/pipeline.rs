@@ -10,7 +10,7 @@ use timbral_core::progress::ProgressBar;
 use ndarray::{Array2, ArrayView2};
 use timbral_core::neighbors::{Method, distance_rows, nearest_in_row};
 use timbral_core::progress::Stopwatch;
-use timbral_core::{Result, Table, Workdir};
+use timbral_core::{Result, Space, Table, Workdir};
 
 use crate::density;
 use crate::distance::{Graph, prepare, self_graph};
@@ -19,20 +19,27 @@ use crate::kmeans::{self, KMeansSelection};
 use crate::metrics;
 use crate::pca::Pca;
 use timbral_core::scaler::Scaler;
-use crate::tables;
+use crate::tables::{self, FeatureInput};
 use crate::output::{ClusterOutput, ClusterSummary, PC_SCORES, StabilityFigures};
 use crate::model::ClusterModel;
 use crate::stability::{Labelings, stability};
 use crate::umap::{self, UmapModel};
 
-/// Runs the stage on `features` and writes the tables of [`tables::CLUSTER_TABLES`].
+/// Runs the stage on `features` (the study's space) and writes the tables of
+/// [`tables::CLUSTER_TABLES`].
 pub fn run(workdir: &Workdir, params: &ClusterValidParams) -> Result<ClusterSummary> {
     let started = Instant::now();
     let frame = workdir.read_table(Table::Features)?;
     let input = tables::feature_input(&frame, params.feature_set)?;
     drop(frame);
+    run_on(workdir, input, params, started)
+}
+
+/// Runs the stage on `input` (read since `started`) and writes the tables of
+/// [`tables::CLUSTER_TABLES`].
+pub fn run_on(workdir: &Workdir, input: FeatureInput, params: &ClusterValidParams, started: Instant) -> Result<ClusterSummary> {
     let load_seconds = started.elapsed().as_secs_f64();
-    let mut out = cluster_matrix(input.track_ids, input.feature_names, input.data.view(), params)?;
+    let mut out = cluster_in_space(input.track_ids, input.feature_names, input.data.view(), input.space, params)?;
     out.timings.insert(0, ("load", load_seconds));
     let write_started = Instant::now();
     // In the order of `CLUSTER_TABLES`.
@@ -95,12 +102,25 @@ impl Steps {
     }
 }
 
-/// The whole computation on an in-memory matrix (rows are songs), without any I/O: reduce,
-/// select k, embed, then density clustering beside the quality and stability checks.
+/// The whole computation on an in-memory matrix of features (rows are songs), without any
+/// I/O: standardise and reduce, select k, embed, then density clustering beside the quality
+/// and stability checks.
 pub fn cluster_matrix(
     track_ids: Vec<String>,
     feature_names: Vec<String>,
     data: ArrayView2<f64>,
+    params: &ClusterValidParams,
+) -> Result<ClusterOutput> {
+    cluster_in_space(track_ids, feature_names, data, Space::Study, params)
+}
+
+/// [`cluster_matrix`] on the rows of any space: `study` features are standardised, other
+/// spaces' coordinates are taken as they are (see [`FeatureInput::space`]).
+pub fn cluster_in_space(
+    track_ids: Vec<String>,
+    feature_names: Vec<String>,
+    data: ArrayView2<f64>,
+    space: Space,
     params: &ClusterValidParams,
 ) -> Result<ClusterOutput> {
     let (params, warnings) = params.fit_to(data.nrows())?;
@@ -109,7 +129,7 @@ pub fn cluster_matrix(
     }
     let n = data.nrows();
     let mut steps = Steps { clock: Stopwatch::new(), bar: timbral_core::progress::bar(9, "cluster") };
-    let reduced = reduce(feature_names, data, &mut steps)?;
+    let reduced = reduce(feature_names, data, space == Space::Study, &mut steps)?;
     let prepared = prepare(reduced.standardised.view(), params.metric);
     let (knn_method, graph, kmeans) = select_k(reduced.standardised.view(), prepared.view(), &params, &mut steps)?;
     let settings = params.umap_settings(n);
@@ -140,7 +160,7 @@ pub fn cluster_matrix(
     steps.bar.finish_and_clear();
     let stability = StabilityFigures { songs: stability.songs, aris: stability.aris(&hdbscan.labels) };
     let Reduced { scaler, standardised, pca, pca_scores } = reduced;
-    let model = ClusterModel::new(&params, n, scaler.features.len(), knn_method.name(), settings, kmeans.chosen_k, dbscan.eps);
+    let model = ClusterModel::new(&params, space, n, scaler.features.len(), knn_method.name(), settings, kmeans.chosen_k, dbscan.eps);
     let model_nd = UmapModel { reference: standardised, embedding: umap_nd.clone(), settings };
     Ok(ClusterOutput {
         track_ids,
@@ -171,8 +191,8 @@ struct Reduced {
     pca_scores: Array2<f64>,
 }
 
-fn reduce(feature_names: Vec<String>, data: ArrayView2<f64>, steps: &mut Steps) -> Result<Reduced> {
-    let scaler = Scaler::fit(feature_names, data);
+fn reduce(feature_names: Vec<String>, data: ArrayView2<f64>, standardise: bool, steps: &mut Steps) -> Result<Reduced> {
+    let scaler = if standardise { Scaler::fit(feature_names, data) } else { Scaler::identity(feature_names) };
     let standardised = scaler.transform(data);
     steps.done("standardise");
     let pca = Pca::fit(standardised.view())?;

@@ -24,7 +24,7 @@ use polars::prelude::*;
 use timbral_core::contract::{PC_SCORES, loading_names, umap_nd_columns_in};
 use timbral_core::error::PolarsContext;
 use timbral_core::neighbors::{self, KnnMethod};
-use timbral_core::{Error, Result, Table, Workdir, cols, matrix};
+use timbral_core::{Error, Result, Space, Table, Workdir, cols, matrix};
 
 use crate::density::{HdbscanLabels, majority_labels};
 use crate::kmeans::KMeansModel;
@@ -164,6 +164,17 @@ fn labels(frame: &DataFrame, name: &str) -> Result<Vec<i32>> {
 
 /// The model stored in `workdir`, its reference the fitted songs' rows of `features`.
 fn read_fitted_state(workdir: &Workdir, features: &DataFrame) -> Result<PlacementModel> {
+    let fit = ClusterModel::read(workdir)?;
+    if fit.space != Space::Study {
+        return Err(Error::InvalidParameter {
+            name: "space",
+            why: format!(
+                "the last fit mapped the songs in `{}`; placement extends fits of the study's features only: \
+                 rerun `timbral cluster` to map every song, or fit with `--space study` to place songs later",
+                fit.space
+            ),
+        });
+    }
     let scaler = Scaler::read(workdir)?;
     let scaler_frame = workdir.read_table(Table::Scaler)?;
     let table = Table::Scaler.name();
@@ -210,7 +221,7 @@ fn read_fitted_state(workdir: &Workdir, features: &DataFrame) -> Result<Placemen
         kmeans: labels(cols::clusters::KMEANS)?,
         dbscan: labels(cols::clusters::DBSCAN)?,
         hdbscan: labels(cols::clusters::HDBSCAN)?,
-        settings: ClusterModel::read(workdir)?.umap,
+        settings: fit.umap,
     })
 }
 

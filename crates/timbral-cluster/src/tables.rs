@@ -3,7 +3,7 @@
 use polars::prelude::*;
 use timbral_core::contract::{PC_SCORES, loading_names, pc_columns, seed_feature_names, umap_nd_columns};
 use timbral_core::error::PolarsContext;
-use timbral_core::{Error, Result, Table, cols, matrix};
+use timbral_core::{Error, Result, Space, Table, cols, matrix};
 
 use ndarray::ArrayView2;
 
@@ -23,11 +23,15 @@ pub const CLUSTER_TABLES: [Table; 8] = [
     Table::ClusterModel,
 ];
 
-/// Songs and their feature matrix as read from `features`.
+/// What the stage maps and clusters: songs as the rows of a matrix in one space.
 pub struct FeatureInput {
     pub track_ids: Vec<String>,
     pub feature_names: Vec<String>,
     pub data: ndarray::Array2<f64>,
+    /// `study`: the `features` columns, z-scored by the stage. Any other: a representation's
+    /// coordinates (`timbral_similarity::representation`), used as they are, since scaling
+    /// each dimension would change the distances the representation defines.
+    pub space: Space,
 }
 
 /// Picks the feature columns of `set` from the `features` frame and checks every value is finite.
@@ -66,7 +70,7 @@ pub fn feature_input(frame: &DataFrame, set: FeatureSet) -> Result<FeatureInput>
             });
         }
     }
-    Ok(FeatureInput { track_ids, feature_names, data })
+    Ok(FeatureInput { track_ids, feature_names, data, space: Space::Study })
 }
 
 fn frame(columns: Vec<Column>, what: &str) -> Result<DataFrame> {

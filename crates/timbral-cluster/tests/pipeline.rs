@@ -265,5 +265,5 @@ fn placing_without_a_fit_names_the_missing_table() {
     let workdir = Workdir::new(dir.path());
     write_features(&workdir, 20);
     let err = timbral_cluster::place_new(&workdir, KnnMethod::Auto, 1).unwrap_err();
-    assert!(matches!(&err, Error::MissingTable { table, .. } if table == "scaler"), "{err}");
+    assert!(matches!(&err, Error::MissingTable { table, .. } if table == "cluster_model"), "{err}");
 }

@@ -188,6 +188,17 @@ contract! {
         VALENCE = "valence": F64 nullable,
         TEMPO = "tempo": F64 nullable,
     };
+    /// `data/interim/embeddings`: each song's musicnn embedding (`emb_0..emb_199`), computed
+    /// from its audio; sources without audio have none.
+    embeddings => Embeddings("embeddings", Interim, key: [TRACK_ID]) {
+        TRACK_ID = "track_id": Str,
+        /// The network that made it (`MSD_musicnn`).
+        MODEL = "model": Str,
+        /// 3-second patches averaged.
+        PATCHES = "patches": U32,
+        /// The model's most probable tags for the song, most probable first.
+        TOP_TAGS = "top_tags": ListStr,
+    } extra: embedding_vector_columns;
     /// `data/interim/ingest_errors`: one row per input that failed, and why.
     ingest_errors => IngestErrors("ingest_errors", Interim, key: []) {
         SOURCE = "source": Str,
@@ -255,6 +266,8 @@ contract! {
     /// extends (the per-feature scaler and loadings are in `scaler`).
     cluster_model => ClusterModel("cluster_model", Processed, key: []) {
         FEATURE_SET = "feature_set": Str,
+        /// The space mapped and clustered: `study` (the features, z-scored) or a representation.
+        SPACE = "space": Str,
         SONGS = "songs": U32,
         FEATURE_COUNT = "feature_count": U32,
         SEED = "seed": U64,
@@ -270,6 +283,15 @@ contract! {
         DBSCAN_MIN_SAMPLES = "dbscan_min_samples": U32,
         HDBSCAN_MIN_CLUSTER_SIZE = "hdbscan_min_cluster_size": U32,
     };
+    /// `data/processed/codebook_model`: the fitted `codebook` representation, one row per timbre
+    /// coefficient: its standardisation and each codeword's centre on it (standardised).
+    codebook_model => CodebookModel("codebook_model", Processed, key: [COEFFICIENT]) {
+        COEFFICIENT = "coefficient": Str,
+        MEAN = "mean": F64,
+        STD = "std": F64,
+        /// The `--seed` the codebook was fitted with.
+        SEED = "seed": U64,
+    } extra: codeword_columns;
     /// `data/processed/genre_density`: how each genre spreads over the clusters and the map.
     genre_density => GenreDensity("genre_density", Processed, key: [GENRE]) {
         GENRE = "genre": Str,
@@ -376,6 +398,22 @@ pub const AUDIO_FEATURE_COLUMNS: [&str; 9] = [
 /// in `scaler` (`loading_1..loading_5`).
 pub const PC_SCORES: usize = 5;
 
+/// Codewords of the `codebook` representation (`codeword_0..codeword_63` in `codebook_model`).
+pub const CODEWORDS: usize = 64;
+
+/// `codeword_0..codeword_{CODEWORDS - 1}`: the centre columns of `codebook_model`.
+pub fn codeword_names() -> Vec<String> {
+    (0..CODEWORDS).map(|i| format!("codeword_{i}")).collect()
+}
+
+/// Dimensions of a song embedding in `embeddings` (musicnn's penultimate layer).
+pub const EMBEDDING_DIMS: usize = 200;
+
+/// `emb_0..emb_{EMBEDDING_DIMS - 1}`: the vector columns of `embeddings`.
+pub fn embedding_vector_names() -> Vec<String> {
+    (0..EMBEDDING_DIMS).map(|i| format!("emb_{i}")).collect()
+}
+
 /// Dimensions of the n-D UMAP map the contract requires (`umap_1, umap_2`); more may follow.
 pub const MIN_UMAP_DIMS: usize = 2;
 
@@ -438,6 +476,14 @@ pub fn umap_nd_columns_in<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<S
 fn segment_vectors() -> Vec<ColumnSpec> {
     let vectors = pitch_columns().into_iter().chain(timbre_columns());
     vectors.map(|n| col(n, ColumnType::F32, false)).collect()
+}
+
+fn codeword_columns() -> Vec<ColumnSpec> {
+    codeword_names().into_iter().map(|n| col(n, ColumnType::F64, false)).collect()
+}
+
+fn embedding_vector_columns() -> Vec<ColumnSpec> {
+    embedding_vector_names().into_iter().map(|n| col(n, ColumnType::F32, false)).collect()
 }
 
 fn seed_feature_columns() -> Vec<ColumnSpec> {
@@ -621,6 +667,8 @@ mod doc_tests {
             for column in &spec.columns {
                 let generated = column.name.starts_with("pitch_")
                     || column.name.starts_with("timbre_")
+                    || column.name.starts_with("emb_")
+                    || column.name.starts_with("codeword_")
                     || (table == &Table::Features && column.name.starts_with('t'));
                 if !generated {
                     assert!(

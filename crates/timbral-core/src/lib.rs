@@ -19,6 +19,7 @@ pub mod matrix;
 pub mod neighbors;
 pub mod progress;
 pub mod scaler;
+pub mod space;
 pub mod sql;
 pub mod workdir;
 
@@ -27,4 +28,5 @@ pub use error::{Error, Result};
 pub use feature_set::FeatureSet;
 pub use errors_log::IngestError;
 pub use lock::{WhenHeld, WorkdirLock};
+pub use space::Space;
 pub use workdir::Workdir;

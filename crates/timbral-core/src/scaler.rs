@@ -33,6 +33,12 @@ impl Scaler {
         Scaler { features, mean, std }
     }
 
+    /// The scaler that changes nothing: mean 0 and scale 1 for every feature.
+    pub fn identity(features: Vec<String>) -> Scaler {
+        let n = features.len();
+        Scaler { features, mean: Array1::zeros(n), std: Array1::ones(n) }
+    }
+
     /// Standardises `data` with the learned parameters.
     pub fn transform(&self, data: ArrayView2<f64>) -> Array2<f64> {
         let mut out = data.to_owned();

@@ -12,6 +12,10 @@
 //! * **Incremental.** A file whose content id is already in `tracks` with source `audio` is
 //!   skipped without decoding unless `force`; new songs are merged into the existing tables.
 //!   Analysed songs are merged every [`MERGE_EVERY`] files, so a killed run keeps its progress.
+//! * **Embeddings.** With [`AudioIngestOptions::embed`], each song's musicnn embedding
+//!   (`timbral_embed`) is computed from the same decoded signal and merged into `embeddings`;
+//!   a song already ingested but without an embedding is analysed again, so a workdir from
+//!   before embeddings existed gains them on its next ingest.
 //! * **Bad input.** Unreadable, empty, corrupt, truncated, non-audio or all-silent files get an
 //!   `ingest_errors` row (stage `ingest`) and are skipped; so do files whose decoding panics
 //!   (`decoder panicked: ...`) or exceeds the analyzer's per-file time limit or maximum
@@ -27,13 +31,18 @@ use std::path::PathBuf;
 use polars::prelude::*;
 use rayon::prelude::*;
 pub use timbral_audio::AnalyzerConfig;
+pub use timbral_embed::EmbedOptions;
 use timbral_core::error::{PolarsContext, panic_message};
 use timbral_core::{Error, IngestError, Result, Table, Workdir, cols, errors_log, ids, progress};
 
 pub use metadata::{MetadataOverrides, UNKNOWN_ARTIST};
 pub use scan::{AUDIO_EXTENSIONS, AudioFile, find_audio_files};
 
-use crate::tables::{IngestBatch, MergeSummary, SegmentRecord, TrackRecord, merge_into_workdir};
+use crate::tables::{EmbeddingRecord, IngestBatch, MergeSummary, SegmentRecord, TrackRecord, merge_into_workdir};
+
+/// Tags kept per song in `embeddings.top_tags`.
+const TOP_TAGS: usize = 3;
+const _: () = assert!(timbral_embed::EMBEDDING_DIM == timbral_core::contract::EMBEDDING_DIMS);
 
 /// `source` of tracks and errors written here.
 pub const SOURCE: &str = "audio";
@@ -54,6 +63,8 @@ pub struct AudioIngestOptions {
     /// Re-analyse files whose content is already ingested.
     pub force: bool,
     pub analyzer: AnalyzerConfig,
+    /// Embed every analysed song with musicnn (`None`: analysis only).
+    pub embed: Option<EmbedOptions>,
 }
 
 /// What one run did.
@@ -80,6 +91,7 @@ pub struct AudioIngestSummary {
 struct AnalysedSong {
     track: TrackRecord,
     segments: Vec<SegmentRecord>,
+    embedding: Option<EmbeddingRecord>,
     unknown_artist: bool,
 }
 
@@ -109,7 +121,7 @@ pub fn ingest_audio(workdir: &Workdir, options: &AudioIngestOptions) -> Result<A
     let known = if options.force {
         HashSet::new()
     } else {
-        ingested_audio_ids(workdir)?
+        ingested_audio_ids(workdir, options.embed.is_some())?
     };
     let mut summary = AudioIngestSummary {
         found: files.len(),
@@ -127,7 +139,7 @@ pub fn ingest_audio(workdir: &Workdir, options: &AudioIngestOptions) -> Result<A
 
     let bar = progress::bar(to_analyse.len() as u64, "analysing");
     for chunk in to_analyse.chunks(MERGE_EVERY) {
-        let analysed = pool.install(|| analyse_chunk(chunk, &options.analyzer, overrides.as_ref(), &bar));
+        let analysed = pool.install(|| analyse_chunk(chunk, options, overrides.as_ref(), &bar));
         summary.analysed += analysed.batch.tracks.len();
         summary.segments += analysed.batch.segments.values().map(Vec::len).sum::<usize>();
         summary.unknown_artist += analysed.unknown_artist;
@@ -179,16 +191,17 @@ pub struct AnalysedFiles {
 }
 
 /// Analyses `files` in the current rayon pool exactly as [`ingest_audio`] does (content ids,
-/// metadata, isolation of a panicking decoder), without a workdir: the entry point of callers
-/// that schedule the files themselves, such as a Spark task.
+/// metadata, isolation of a panicking decoder, embeddings), without a workdir: the entry point
+/// of callers that schedule the files themselves, such as a Spark task. `options.dirs`,
+/// `jobs` and `force` are not used.
 pub fn analyse_files(
     files: &[AudioFile],
-    analyzer: &AnalyzerConfig,
+    options: &AudioIngestOptions,
     overrides: Option<&MetadataOverrides>,
 ) -> AnalysedFiles {
     let (to_analyse, mut errors, _) = files_to_analyse(files, &HashSet::new());
     let bar = progress::bar(to_analyse.len() as u64, "analysing");
-    let mut analysed = analyse_chunk(&to_analyse, analyzer, overrides, &bar);
+    let mut analysed = analyse_chunk(&to_analyse, options, overrides, &bar);
     bar.finish_and_clear();
     errors.append(&mut analysed.errors);
     analysed.errors = errors;
@@ -223,14 +236,14 @@ fn files_to_analyse<'a>(
 /// Analyses `files` (with their content ids) in parallel into one batch.
 fn analyse_chunk(
     files: &[(&AudioFile, String)],
-    analyzer: &AnalyzerConfig,
+    options: &AudioIngestOptions,
     overrides: Option<&MetadataOverrides>,
     bar: &indicatif::ProgressBar,
 ) -> AnalysedFiles {
     let outcomes: Vec<_> = files
         .par_iter()
         .map(|(file, id)| {
-            let outcome = analyse_isolated(file, id, analyzer, overrides);
+            let outcome = analyse_isolated(file, id, options, overrides);
             bar.inc(1);
             outcome
         })
@@ -241,6 +254,9 @@ fn analyse_chunk(
             Ok(song) => {
                 analysed.unknown_artist += usize::from(song.unknown_artist);
                 analysed.batch.segments.insert(song.track.track_id.clone(), song.segments);
+                if let Some(embedding) = song.embedding {
+                    analysed.batch.embeddings.insert(song.track.track_id.clone(), embedding);
+                }
                 analysed.batch.tracks.push(song.track);
             }
             Err(reason) => analysed.errors.push(file_error(file, reason)),
@@ -312,17 +328,23 @@ fn content_id(file: &AudioFile) -> std::result::Result<String, String> {
         .map_err(|e| format!("cannot read: {e}"))
 }
 
-/// Track ids already ingested from audio.
-fn ingested_audio_ids(workdir: &Workdir) -> Result<HashSet<String>> {
+/// Track ids already ingested from audio (and embedded, when `with_embedding`).
+fn ingested_audio_ids(workdir: &Workdir, with_embedding: bool) -> Result<HashSet<String>> {
     let Some(tracks) = workdir.read_table_if_exists(Table::Tracks)? else {
         return Ok(HashSet::new());
     };
-    let audio = tracks
+    let mut audio = tracks
         .lazy()
         .filter(col(cols::tracks::SOURCE).eq(lit(SOURCE)))
-        .select([col(cols::tracks::TRACK_ID)])
-        .collect()
-        .ctx("reading audio track ids from `tracks`")?;
+        .select([col(cols::tracks::TRACK_ID)]);
+    if with_embedding {
+        let embedded = match workdir.has_table(Table::Embeddings) {
+            true => workdir.scan_table(Table::Embeddings)?.select([col(cols::embeddings::TRACK_ID)]),
+            false => return Ok(HashSet::new()),
+        };
+        audio = audio.semi_join(embedded, col(cols::tracks::TRACK_ID), col(cols::embeddings::TRACK_ID));
+    }
+    let audio = audio.collect().ctx("reading audio track ids from `tracks`")?;
     Ok(audio
         .column(cols::tracks::TRACK_ID)
         .ctx("tracks")?
@@ -343,23 +365,29 @@ fn file_error(file: &AudioFile, reason: String) -> IngestError {
 fn analyse_isolated(
     file: &AudioFile,
     track_id: &str,
-    config: &AnalyzerConfig,
+    options: &AudioIngestOptions,
     overrides: Option<&MetadataOverrides>,
 ) -> std::result::Result<AnalysedSong, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse(file, track_id, config, overrides)))
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse(file, track_id, options, overrides)))
         .unwrap_or_else(|payload| Err(format!("decoder panicked: {}", panic_message(payload.as_ref()))))
 }
 
-/// Decodes and analyses one file and resolves its metadata.
+/// Decodes and analyses (and embeds) one file and resolves its metadata.
 fn analyse(
     file: &AudioFile,
     track_id: &str,
-    config: &AnalyzerConfig,
+    options: &AudioIngestOptions,
     overrides: Option<&MetadataOverrides>,
 ) -> std::result::Result<AnalysedSong, String> {
     let started = std::time::Instant::now();
-    let (tags, analysis) = timbral_audio::analyze_file(&file.path, config).map_err(|e| e.to_string())?;
+    let decoded = timbral_audio::analyze_file_keeping_signal(&file.path, &options.analyzer).map_err(|e| e.to_string())?;
+    let (tags, analysis) = (decoded.tags, decoded.analysis);
     check_analysis(&analysis)?;
+    let embedding = options
+        .embed
+        .as_ref()
+        .map(|embed| embed_signal(&decoded.signal, options.analyzer.sample_rate, embed))
+        .transpose()?;
     let song = metadata::resolve(&tags, overrides.and_then(|o| o.get(&file.relative)), &file.stem());
     tracing::debug!(
         "{}: {:.1} s, {} segments, tempo {:.1}, in {:.2} s",
@@ -407,7 +435,22 @@ fn analyse(
     Ok(AnalysedSong {
         track,
         segments,
+        embedding,
         unknown_artist: song.unknown_artist,
+    })
+}
+
+/// The musicnn embedding of a decoded signal, with its most probable tags.
+pub fn embed_signal(signal: &[f32], sample_rate: u32, options: &EmbedOptions) -> std::result::Result<EmbeddingRecord, String> {
+    let model = timbral_embed::default_model().map_err(|e| e.to_string())?;
+    let embedding = timbral_embed::embed_signal(model, signal, sample_rate, options).map_err(|e| e.to_string())?;
+    let mut order: Vec<usize> = (0..embedding.tags.len()).collect();
+    order.sort_by(|a, b| embedding.tags[*b].total_cmp(&embedding.tags[*a]).then(a.cmp(b)));
+    Ok(EmbeddingRecord {
+        model: model.name().to_string(),
+        patches: embedding.patches as u32,
+        vector: embedding.vector,
+        top_tags: order.into_iter().take(TOP_TAGS).map(|i| model.tag_names()[i].clone()).collect(),
     })
 }
 

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
-use timbral_core::contract::{AUDIO_FEATURE_COLUMNS, pitch_columns, timbre_columns};
+use timbral_core::contract::{AUDIO_FEATURE_COLUMNS, embedding_vector_names, pitch_columns, timbre_columns};
 use timbral_core::error::PolarsContext;
 use timbral_core::{IngestError, Result, Table, Workdir, cols, errors_log, ids};
 
@@ -72,6 +72,17 @@ pub struct AudioFeatureRecord {
     pub values: [Option<f64>; 9],
 }
 
+/// One song's embedding from a network run on its audio.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddingRecord {
+    pub model: String,
+    pub patches: u32,
+    /// [`timbral_core::contract::EMBEDDING_DIMS`] values.
+    pub vector: Vec<f32>,
+    /// The most probable tags, most probable first.
+    pub top_tags: Vec<String>,
+}
+
 /// Everything one ingestion run produced. Segments and sections are keyed by track id.
 #[derive(Debug, Default)]
 pub struct IngestBatch {
@@ -79,6 +90,8 @@ pub struct IngestBatch {
     pub segments: BTreeMap<String, Vec<SegmentRecord>>,
     pub sections: BTreeMap<String, Vec<SectionRecord>>,
     pub audio_features: Vec<AudioFeatureRecord>,
+    /// Embeddings of songs analysed from audio, keyed by track id.
+    pub embeddings: BTreeMap<String, EmbeddingRecord>,
     /// Genres per artist name where the source knows them (Spotify artists, MSD terms).
     /// Otherwise an artist's genres are the union of its tracks' genres.
     pub artist_genres: BTreeMap<String, Vec<String>>,
@@ -90,6 +103,7 @@ pub struct MergeSummary {
     pub tracks: usize,
     pub artists: usize,
     pub segments: usize,
+    pub embeddings: usize,
 }
 
 impl IngestBatch {
@@ -161,6 +175,12 @@ pub fn merge_into_workdir(workdir: &Workdir, batch: &IngestBatch) -> Result<Merg
             &replaced,
         )?;
     }
+    // A song re-ingested from a source without audio loses its embedding with its old rows.
+    let embeddings = if !batch.embeddings.is_empty() || workdir.has_table(Table::Embeddings) {
+        merge_table(workdir, Table::Embeddings, embeddings_frame(&batch.embeddings)?, &replaced)?.height()
+    } else {
+        0
+    };
     let mut tracks = merged(workdir, Table::Tracks, tracks_frame(&batch.tracks)?, &replaced)?;
     let mut artists = artists_frame(&tracks, &batch.artist_genres)?;
     // Artists before tracks: a run killed after the tracks were written would otherwise keep
@@ -171,6 +191,7 @@ pub fn merge_into_workdir(workdir: &Workdir, batch: &IngestBatch) -> Result<Merg
         tracks: tracks.height(),
         artists: artists.height(),
         segments: segments.height(),
+        embeddings,
     })
 }
 
@@ -335,6 +356,25 @@ pub fn sections_frame(sections: &BTreeMap<String, Vec<SectionRecord>>) -> Result
     .ctx("building `sections`")
 }
 
+pub fn embeddings_frame(embeddings: &BTreeMap<String, EmbeddingRecord>) -> Result<DataFrame> {
+    let records: Vec<(&String, &EmbeddingRecord)> = embeddings.iter().collect();
+    let top_tags: Vec<Series> = records.iter().map(|(_, r)| Series::new("".into(), &r.top_tags)).collect();
+    let top_tags = Series::new(cols::embeddings::TOP_TAGS.into(), top_tags)
+        .cast(&DataType::List(Box::new(DataType::String)))
+        .ctx("typing top_tags")?;
+    let mut columns = vec![
+        Column::new(cols::embeddings::TRACK_ID.into(), records.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>()),
+        Column::new(cols::embeddings::MODEL.into(), records.iter().map(|(_, r)| r.model.as_str()).collect::<Vec<_>>()),
+        Column::new(cols::embeddings::PATCHES.into(), records.iter().map(|(_, r)| r.patches).collect::<Vec<_>>()),
+        top_tags.into(),
+    ];
+    for (i, name) in embedding_vector_names().into_iter().enumerate() {
+        let values: Vec<f32> = records.iter().map(|(_, r)| r.vector[i]).collect();
+        columns.push(Column::new(name.into(), values));
+    }
+    DataFrame::new_infer_height(columns).ctx("building `embeddings`")
+}
+
 pub fn audio_features_frame(records: &[AudioFeatureRecord]) -> Result<DataFrame> {
     let mut columns = vec![Column::new(
         cols::audio_features::TRACK_ID.into(),
@@ -427,7 +467,7 @@ mod tests {
             &batch(vec![track("b", "Chopin", &["romantic"]), track("c", "bach", &["organ"])]),
         )
         .unwrap();
-        assert_eq!(summary, MergeSummary { tracks: 3, artists: 2, segments: 6 });
+        assert_eq!(summary, MergeSummary { tracks: 3, artists: 2, segments: 6, embeddings: 0 });
         let artists = wd.read_table(Table::Artists).unwrap();
         let bach = artists
             .lazy()

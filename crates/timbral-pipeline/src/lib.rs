@@ -21,11 +21,14 @@ use timbral_core::{Error, Result, Table, Workdir, errors_log};
 use timbral_features::FeatureSet;
 use timbral_report::{ReportOptions, ReportParams};
 use timbral_similarity::hyperparams::EvalParams;
-use timbral_similarity::{SIMILARITY_TABLES, SimilarityParams};
+use timbral_similarity::{SIMILARITY_TABLES, SimilarityParams, Space};
 
 /// Typed parameters of every analysis stage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
+    /// The one space of the map, the clusters and the recommendations (also set in
+    /// `similarity` and `eval`).
+    pub space: Space,
     pub features: FeatureSet,
     pub cluster: ClusterValidParams,
     pub similarity: SimilarityParams,
@@ -34,13 +37,19 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Every stage's defaults, with one seed.
+    /// Every stage's defaults, with one seed, in the default space.
     pub fn defaults(seed: u64) -> Result<Plan> {
+        Plan::new(seed, Space::default())
+    }
+
+    /// Every stage's defaults, with one seed and one space.
+    pub fn new(seed: u64, space: Space) -> Result<Plan> {
         Ok(Plan {
+            space,
             features: FeatureSet::default(),
             cluster: ClusterParams::new(seed).check()?,
-            similarity: SimilarityParams::builder().seed(seed).check()?,
-            eval: EvalParams::builder().seed(seed).check()?,
+            similarity: SimilarityParams::builder().seed(seed).space(space).check()?,
+            eval: EvalParams::builder().seed(seed).space(space).check()?,
             report: ReportParams::new(seed).check()?,
         })
     }
@@ -89,11 +98,17 @@ pub fn analysis_stages(workdir: &Workdir, plan: &Plan) -> Vec<Stage> {
             tables(&[Table::Features]),
             format!("{:?}", plan.features),
         ),
-        stage(StageKind::Cluster, "cluster", &[Table::Features], tables(&CLUSTER_TABLES), format!("{:?}", plan.cluster)),
+        stage(
+            StageKind::Cluster,
+            "cluster",
+            &[Table::Features, Table::Segments, Table::Embeddings],
+            tables(&CLUSTER_TABLES),
+            format!("{:?} in space {:?}", plan.cluster, plan.space),
+        ),
         stage(
             StageKind::Similarity,
             "similarity",
-            &[Table::Tracks, Table::Segments, Table::Features, Table::Embedding, Table::Clusters],
+            &[Table::Tracks, Table::Segments, Table::Embeddings, Table::Features, Table::Embedding, Table::Clusters],
             tables(&SIMILARITY_TABLES),
             format!("{:?}", plan.similarity),
         ),
@@ -103,6 +118,7 @@ pub fn analysis_stages(workdir: &Workdir, plan: &Plan) -> Vec<Stage> {
             &[
                 Table::Tracks,
                 Table::Segments,
+                Table::Embeddings,
                 Table::Features,
                 Table::Embedding,
                 Table::Clusters,
@@ -164,8 +180,8 @@ pub fn schedule(workdir: &Workdir, stage: Stage) -> Result<Scheduled> {
 }
 
 /// The interim tables an ingestion may write.
-pub const INTERIM_TABLES: [Table; 5] =
-    [Table::Tracks, Table::Artists, Table::Segments, Table::AudioFeatures, Table::Sections];
+pub const INTERIM_TABLES: [Table; 6] =
+    [Table::Tracks, Table::Artists, Table::Segments, Table::AudioFeatures, Table::Sections, Table::Embeddings];
 
 /// A workdir's stage records, saved after every stage.
 #[derive(Debug)]

@@ -16,7 +16,7 @@ use timbral_cluster::{ClusterParams, ParamGuard, PlaceOptions, PlacementModel};
 use timbral_core::error::panic_message;
 use timbral_core::neighbors::KnnMethod;
 use timbral_core::{FeatureSet, Workdir, errors_log};
-use timbral_ingest::audio::{AnalyzerConfig, AudioFile, MetadataOverrides, analyse_files, find_audio_files};
+use timbral_ingest::audio::{AnalyzerConfig, AudioFile, AudioIngestOptions, MetadataOverrides, analyse_files, find_audio_files};
 use timbral_ingest::tables::{segments_frame, tracks_frame};
 
 use crate::arrow::{Table, import_frame};
@@ -110,8 +110,11 @@ fn analyze(
             })
             .collect();
         let overrides = metadata.as_deref().map(MetadataOverrides::read).transpose()?;
-        let analyzer = AnalyzerConfig { time_limit: Some(std::time::Duration::from_secs_f64(file_timeout)), ..Default::default() };
-        let analysed = analyse_files(&files, &analyzer, overrides.as_ref());
+        let options = AudioIngestOptions {
+            analyzer: AnalyzerConfig { time_limit: Some(std::time::Duration::from_secs_f64(file_timeout)), ..Default::default() },
+            ..Default::default()
+        };
+        let analysed = analyse_files(&files, &options, overrides.as_ref());
         let tracks = tracks_frame(&analysed.batch.tracks)?;
         let segments = segments_frame(&analysed.batch.segments)?;
         Ok((table(tracks), table(segments), table(errors_log::errors_frame(&analysed.errors)?)))

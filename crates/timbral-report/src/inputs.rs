@@ -15,6 +15,7 @@ pub fn producer(table: Table) -> &'static str {
         | Table::Segments
         | Table::Sections
         | Table::AudioFeatures
+        | Table::Embeddings
         | Table::IngestErrors => "timbral ingest",
         Table::Features => "timbral features",
         Table::Scaler
@@ -30,7 +31,8 @@ pub fn producer(table: Table) -> &'static str {
         | Table::GenreGrid
         | Table::IntraArtist
         | Table::ArtistSimilarity
-        | Table::Recommendations => "timbral similarity",
+        | Table::Recommendations
+        | Table::CodebookModel => "timbral similarity",
         Table::Eval => "timbral eval",
         Table::RepresentationEval => "timbral eval --compare",
     }

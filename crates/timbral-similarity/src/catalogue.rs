@@ -11,7 +11,7 @@ use timbral_core::matrix::{strings, to_matrix};
 use timbral_core::{Error, Result, Table, Workdir, cols};
 
 use crate::hyperparams::{Labels, Space};
-use crate::representation::coordinates;
+use crate::representation::{CodebookUse, coordinates};
 
 /// One row per song, in track-id order.
 #[derive(Debug, Clone)]
@@ -38,11 +38,12 @@ pub(crate) struct TrackMeta {
 }
 
 impl Catalogue {
-    /// Reads `tracks`, `embedding`, the chosen space and, when present, `clusters`.
-    pub fn load(workdir: &Workdir, space: Space, labels: Labels) -> Result<Catalogue> {
+    /// Reads `tracks`, `embedding`, the chosen space (with `codebook`'s codebook) and, when
+    /// present, `clusters`.
+    pub fn load(workdir: &Workdir, space: Space, codebook: CodebookUse, labels: Labels) -> Result<Catalogue> {
         let tracks = read_tracks(workdir)?;
         let embedding = workdir.read_table(Table::Embedding)?;
-        let (ids, points) = coordinates(workdir, space, Some(&embedding))?;
+        let (ids, points) = coordinates(workdir, space, codebook, Some(&embedding))?;
         let map_ids = strings(&embedding, "embedding", cols::embedding::TRACK_ID)?;
         let map = to_matrix(&embedding, "embedding", &[cols::embedding::UMAP_X.into(), cols::embedding::UMAP_Y.into()])?;
         let clusters = match workdir.read_table_if_exists(Table::Clusters)? {

@@ -1,107 +1,11 @@
 //! Parameters of the similarity stage, with a validated builder.
 
-use std::fmt;
 use std::str::FromStr;
 
+pub use timbral_core::Space;
 use timbral_core::neighbors::KnnMethod;
 use timbral_core::error::at_least_one;
-use timbral_core::{Error, Result, Table, Workdir, cols, timbral_ensure};
-
-/// The song representation (the space in which distances between songs are measured); see
-/// [`crate::representation`] and docs/similarity.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Space {
-    /// The n-D UMAP embedding (`umap_1..umap_n` of `embedding`).
-    Umap,
-    /// The study's 90 seed features standardised with the stored `scaler` (was `features`).
-    Study,
-    /// Signed square root of the covariance entries, then z-scored.
-    SignedRoot,
-    /// Means, log-variances and correlations, z-scored.
-    CorrLogvar,
-    /// Per-column quantiles (average ranks scaled to [0, 1]).
-    Rank,
-    /// One Gaussian per song, symmetrised KL (`eval --compare` only).
-    GaussianKl,
-    /// Square-root histograms over a K-Means codebook of segment timbre (Hellinger), chosen
-    /// by `timbral eval --compare` on the development corpus (docs/similarity.md).
-    Codebook,
-    /// The default: `codebook` when the library has a `segments` table, else `umap` (a
-    /// features-only source, such as a features CSV or `synth --level features`, has none).
-    #[default]
-    Auto,
-}
-
-impl Space {
-    /// Every representation, in the order `eval --compare` reports them.
-    pub const ALL: [Space; 7] = [
-        Space::Study,
-        Space::Umap,
-        Space::SignedRoot,
-        Space::CorrLogvar,
-        Space::Rank,
-        Space::GaussianKl,
-        Space::Codebook,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Space::Umap => "umap",
-            Space::Study => "study",
-            Space::SignedRoot => "signed-root",
-            Space::CorrLogvar => "corr-logvar",
-            Space::Rank => "rank",
-            Space::GaussianKl => "gaussian-kl",
-            Space::Codebook => "codebook",
-            Space::Auto => "auto",
-        }
-    }
-
-    /// The representation `self` stands for in `workdir`: [`Space::Auto`] resolved, any other
-    /// unchanged.
-    pub fn resolve(self, workdir: &Workdir) -> Space {
-        match self {
-            Space::Auto if workdir.has_table(Table::Segments) => Space::Codebook,
-            Space::Auto => Space::Umap,
-            chosen => chosen,
-        }
-    }
-
-    /// The table the coordinates come from, for errors.
-    pub fn source_table(self) -> &'static str {
-        match self {
-            Space::Umap => "embedding",
-            Space::Codebook | Space::Auto => "segments",
-            _ => "features",
-        }
-    }
-}
-
-impl fmt::Display for Space {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Space {
-    type Err = Error;
-
-    /// A name of [`Space::name`]; `features` is the former name of `study`.
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "features" => return Ok(Space::Study),
-            "auto" => return Ok(Space::Auto),
-            _ => {}
-        }
-        Space::ALL.into_iter().find(|space| space.name() == s).ok_or_else(|| Error::InvalidParameter {
-            name: "space",
-            why: format!(
-                "`{s}` is not a representation (auto, {})",
-                Space::ALL.map(Space::name).join(", ")
-            ),
-        })
-    }
-}
+use timbral_core::{Error, Result, Workdir, cols, timbral_ensure};
 
 /// Which label column of `clusters` defines "the cluster" of a song.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -289,6 +193,7 @@ timbral_core::param_guard!(EvalParamsBuilder, params => EvalParams, Error, |p| {
 mod tests {
     use super::*;
     use linfa::ParamGuard;
+    use timbral_core::Table;
 
     #[test]
     fn builder_rejects_zero_neighbours_and_tiny_grids() {

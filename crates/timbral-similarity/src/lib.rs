@@ -29,6 +29,7 @@ use timbral_core::progress::Stopwatch;
 use timbral_core::{Error, Result, Table, Workdir};
 
 pub use catalogue::Catalogue;
+use representation::CodebookUse;
 pub use hyperparams::{Labels, SimilarityParams, SimilarityParamsBuilder, Space};
 pub use linfa::ParamGuard;
 pub use unclustered::run_unclustered;
@@ -70,7 +71,7 @@ pub struct Summary {
 pub fn run(workdir: &Workdir, params: &SimilarityParams) -> Result<Summary> {
     let start = Instant::now();
     let params = &params.resolved(workdir);
-    let catalogue = Catalogue::load(workdir, params.space(), params.labels())?;
+    let catalogue = Catalogue::load(workdir, params.space(), CodebookUse::Stage(params.seed()), params.labels())?;
     let summary = run_on(workdir, &catalogue, params)?;
     Ok(Summary {
         seconds: start.elapsed().as_secs_f64(),

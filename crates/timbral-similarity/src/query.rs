@@ -13,6 +13,7 @@ use timbral_core::{Error, Result, Table, Workdir, cols};
 
 use crate::artist_similarity::{ArtistNeighbour, ArtistSpace};
 use crate::catalogue::Catalogue;
+use crate::representation::CodebookUse;
 use crate::groups::ArtistGroups;
 use crate::hyperparams::{Labels, Space};
 use crate::recommendations::{recommend, Filters};
@@ -79,7 +80,7 @@ pub fn recommend_songs(
     {
         return Ok(answer);
     }
-    let catalogue = Catalogue::load(workdir, space, Labels::default())?;
+    let catalogue = Catalogue::load(workdir, space, CodebookUse::Query, Labels::default())?;
     let song = find_track(&catalogue.track_ids, &catalogue.titles, &catalogue.artist_names, query)?;
     let entry = |i: usize, distance: f64| Recommendation {
         track_id: catalogue.track_ids[i].clone(),
@@ -236,7 +237,7 @@ pub struct ArtistAnswer {
 /// `artist_similarity` computes them under `--knn auto` (see [`ArtistSpace::neighbours_of`]).
 pub fn artist_neighbours(workdir: &Workdir, name: &str, n: usize) -> Result<ArtistAnswer> {
     let space = recorded_space(workdir, Table::ArtistSimilarity)?;
-    let catalogue = Catalogue::load(workdir, space, Labels::default())?;
+    let catalogue = Catalogue::load(workdir, space, CodebookUse::Query, Labels::default())?;
     let groups = ArtistGroups::of(&catalogue);
     let artist = find_artist(&groups, name)?;
     let result = ArtistSpace::new(&catalogue.points, &groups).neighbours_of(artist, n, KnnMethod::Auto);

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use timbral_ingest::audio::{AnalyzerConfig, AudioIngestOptions, ingest_audio};
+use timbral_ingest::audio::{AnalyzerConfig, AudioIngestOptions, EmbedOptions, ingest_audio};
 
 use super::super::Context;
 
@@ -29,6 +29,13 @@ pub struct Args {
     /// no limit.
     #[arg(long, value_name = "SECONDS", default_value_t = default_file_timeout())]
     pub file_timeout: u64,
+    /// Skip the musicnn embedding (the `embeddings` table; the default space needs it).
+    #[arg(long)]
+    pub no_embed: bool,
+    /// Patches of 3 s embedded per song at most, evenly spaced over it.
+    #[arg(long, value_name = "N", default_value_t = EmbedOptions::default().max_patches,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_patches: usize,
 }
 
 /// `--file-timeout`'s default: the analyzer's own time limit.
@@ -39,7 +46,15 @@ fn default_file_timeout() -> u64 {
 impl Args {
     /// The command line's defaults for these folders (`timbral run --audio`).
     pub fn for_dirs(dirs: Vec<PathBuf>, metadata: Option<PathBuf>, force: bool) -> Args {
-        Args { dirs, metadata, jobs: 0, force, file_timeout: default_file_timeout() }
+        Args {
+            dirs,
+            metadata,
+            jobs: 0,
+            force,
+            file_timeout: default_file_timeout(),
+            no_embed: false,
+            max_patches: EmbedOptions::default().max_patches,
+        }
     }
 
     pub fn options(&self) -> AudioIngestOptions {
@@ -52,6 +67,7 @@ impl Args {
                 time_limit: (self.file_timeout > 0).then(|| Duration::from_secs(self.file_timeout)),
                 ..AnalyzerConfig::default()
             },
+            embed: (!self.no_embed).then(|| EmbedOptions { max_patches: self.max_patches }),
         }
     }
 }
@@ -75,8 +91,8 @@ pub fn run_with(ctx: &Context, options: &AudioIngestOptions) -> anyhow::Result<(
     }
     if let Some(tables) = summary.tables {
         println!(
-            "tables: {} tracks, {} artists, {} segments",
-            tables.tracks, tables.artists, tables.segments
+            "tables: {} tracks, {} artists, {} segments, {} embeddings",
+            tables.tracks, tables.artists, tables.segments, tables.embeddings
         );
     }
     Ok(())

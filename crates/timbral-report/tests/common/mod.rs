@@ -102,6 +102,7 @@ pub fn write_cluster_model(workdir: &Workdir, songs: usize) {
     use timbral_cluster::umap::UmapSettings;
     let model = timbral_cluster::ClusterModel {
         feature_set: timbral_cluster::FeatureSet::Seed,
+        space: timbral_core::Space::Study,
         songs,
         features: 90,
         seed: 42,

@@ -5,13 +5,17 @@
 //! - `artist_precision_at_{k}`, `genre_precision_at_{k}` with `_baseline` (labels shuffled
 //!   among songs) and `_lift`, as in the `eval` table, over each query song's exact `k`
 //!   nearest songs;
+//! - `genre_precision_other_artists_at_{k}` (with `_baseline` and `_lift`): the same over each
+//!   query song's `k` nearest songs by *other* artists (MIREX's artist filter), so that a
+//!   representation cannot score on genre by finding the same artist;
 //! - `artist_pair_auc`, `genre_pair_auc`: ROC AUC of the distance (smaller = positive) for
 //!   "same artist" / "share a genre" over all song pairs up to [`ALL_PAIRS`] pairs, else over
 //!   that many seeded pairs (genre pairs: both songs have a genre);
 //! - `artist_genre_precision_at_{ARTIST_K}` and `_lift`: each query artist's nearest artists by
 //!   mean song-pair distance (the study's artist distance), the share sharing a genre with it
 //!   (an artist's genres: the union of its songs'), against shuffled artist genres;
-//! - `*_gain` for every metric with an interval: the paired difference against `study`.
+//! - `*_gain` for every metric with an interval: the paired difference against `study`, and
+//!   `*_gain_over_codebook` against `codebook` (when it was scored).
 //!
 //! Intervals: 95% percentile bootstrap, [`BOOTSTRAP`] seeded resamples of the query songs
 //! (precision), of the songs (pair AUC: each pair weighted by how often both its songs are
@@ -40,7 +44,7 @@ use crate::catalogue::Catalogue;
 use crate::distance::euclidean;
 use crate::hyperparams::{EvalParams, Labels, Space};
 use crate::neighbors::Neighbour;
-use crate::representation::{coordinates, gaussian::Gaussians, raw_features};
+use crate::representation::{CodebookUse, coordinates, gaussian::Gaussians, raw_features};
 
 /// Query songs at most (see the module documentation).
 pub const QUERY_SONGS: usize = 2_000;
@@ -61,14 +65,14 @@ pub enum Model {
 
 impl Model {
     /// The model of `space` with rows in catalogue order.
-    pub fn load(workdir: &Workdir, space: Space, catalogue: &Catalogue) -> Result<Model> {
+    pub fn load(workdir: &Workdir, space: Space, codebook: CodebookUse, catalogue: &Catalogue) -> Result<Model> {
         Ok(match space {
             Space::GaussianKl => {
                 let (ids, raw) = raw_features(workdir)?;
                 Model::Gaussians(Gaussians::from_features(align_rows(catalogue, &ids, &raw, "features")?.view()))
             }
             _ => {
-                let (ids, points) = coordinates(workdir, space, None)?;
+                let (ids, points) = coordinates(workdir, space, codebook, None)?;
                 Model::Points(align_rows(catalogue, &ids, &points, space.source_table())?)
             }
         })
@@ -98,22 +102,23 @@ pub struct Scored {
     pub scores: Vec<Score>,
 }
 
-/// Loads the library once and scores every representation of [`Space::ALL`] (`codebook` only
-/// when the library has segments).
+/// Loads the library once and scores every representation of [`Space::ALL`] that the library
+/// has the tables for ([`Space::missing_input`]).
 pub fn run(workdir: &Workdir, params: &EvalParams) -> Result<Vec<Scored>> {
-    let catalogue = Catalogue::load(workdir, Space::Study, Labels::default())?;
+    let catalogue = Catalogue::load(workdir, Space::Study, CodebookUse::Stage(params.seed()), Labels::default())?;
     let mut out = Vec::new();
     for space in Space::ALL {
-        if space == Space::Codebook && !workdir.has_table(Table::Segments) {
-            tracing::warn!("no `segments` table: `codebook` is left out of the comparison");
+        if let Some(missing) = space.missing_input(workdir) {
+            tracing::warn!("{missing}: `{space}` is left out of the comparison");
             continue;
         }
         let start = std::time::Instant::now();
-        let model = Model::load(workdir, space, &catalogue)?;
+        let model = Model::load(workdir, space, CodebookUse::Stage(params.seed()), &catalogue)?;
         out.push(Scored { space, scores: score(&catalogue, &model, params) });
         tracing::info!(space = space.name(), secs = start.elapsed().as_secs_f64(), "compared");
     }
-    add_gains(&mut out);
+    add_gains(&mut out, Space::Study, "_gain");
+    add_gains(&mut out, Space::Codebook, "_gain_over_codebook");
     let mut frame = table(&out, Space::Auto.resolve(workdir))?;
     workdir.write_table(Table::RepresentationEval, &mut frame)?;
     Ok(out)
@@ -162,18 +167,21 @@ pub fn score(catalogue: &Catalogue, model: &Model, params: &EvalParams) -> Vec<S
                     }
                 }
                 near.sort_by(|x, y| x.distance.total_cmp(&y.distance).then(x.index.cmp(&y.index)));
+                let other_artists: Vec<Neighbour> = near.iter().filter(|m| artist[m.index] != a).take(k).copied().collect();
                 near.truncate(k);
                 sums.iter_mut().zip(&to_artist).for_each(|(sum, d)| *sum += d);
-                nearest_songs.push((i, near));
+                nearest_songs.push((i, near, other_artists));
             }
             ArtistScan { songs: nearest_songs, nearest_artists: nearest_artists_of(a, &sums, &songs_of, !artist_genres[a].is_empty()) }
         })
         .collect();
     let mut neighbours = vec![Vec::new(); n];
+    let mut other_artist_neighbours = vec![Vec::new(); n];
     let mut nearest_artists = vec![Vec::new(); artists];
     for (scan, &a) in scanned.into_iter().zip(&query_artists) {
-        for (i, near) in scan.songs {
+        for (i, near, other) in scan.songs {
             neighbours[i] = near;
+            other_artist_neighbours[i] = other;
         }
         nearest_artists[a] = scan.nearest_artists;
     }
@@ -200,6 +208,18 @@ pub fn score(catalogue: &Catalogue, model: &Model, params: &EvalParams) -> Vec<S
         share_genre,
         metrics::shuffled_baseline(&genres, shuffles, seed.wrapping_add(1), |l| metrics::genre_precision(&neighbours, l)),
         seed.wrapping_add(2),
+    );
+    precision_scores(
+        &mut out,
+        &format!("genre_precision_other_artists_at_{k}"),
+        &queries,
+        &other_artist_neighbours,
+        |i| !genres[i].is_empty(),
+        share_genre,
+        metrics::shuffled_baseline(&genres, shuffles, seed.wrapping_add(7), |l| {
+            metrics::genre_precision(&other_artist_neighbours, l)
+        }),
+        seed.wrapping_add(8),
     );
 
     let pairs = sample_pairs(n, seed.wrapping_add(3));
@@ -241,8 +261,8 @@ pub fn score(catalogue: &Catalogue, model: &Model, params: &EvalParams) -> Vec<S
 
 /// What the scan of one query artist's songs found.
 struct ArtistScan {
-    /// Each song's row and its k nearest songs.
-    songs: Vec<(usize, Vec<Neighbour>)>,
+    /// Each song's row, its k nearest songs and its k nearest songs by other artists.
+    songs: Vec<(usize, Vec<Neighbour>, Vec<Neighbour>)>,
     nearest_artists: Vec<usize>,
 }
 
@@ -421,14 +441,15 @@ fn artist_genre_sets(artist: &[usize], genres: &[Vec<u32>], artists: usize) -> V
     sets
 }
 
-/// `{metric}_gain` rows for every representation but `study`: the paired difference against
-/// `study` of each metric that has replicates, with the interval of the paired differences.
-fn add_gains(all: &mut [Scored]) {
-    let Some(study) = all.iter().find(|s| s.space == Space::Study).cloned() else {
+/// `{metric}{suffix}` rows for every representation but `baseline`: the paired difference
+/// against `baseline` of each metric that has replicates, with the interval of the paired
+/// differences.
+fn add_gains(all: &mut [Scored], baseline: Space, suffix: &str) {
+    let Some(reference) = all.iter().find(|s| s.space == baseline).cloned() else {
         return;
     };
-    let base: HashMap<&str, &Score> = study.scores.iter().map(|s| (s.metric.as_str(), s)).collect();
-    for scored in all.iter_mut().filter(|s| s.space != Space::Study) {
+    let base: HashMap<&str, &Score> = reference.scores.iter().map(|s| (s.metric.as_str(), s)).collect();
+    for scored in all.iter_mut().filter(|s| s.space != baseline) {
         let gains: Vec<Score> = scored
             .scores
             .iter()
@@ -439,7 +460,7 @@ fn add_gains(all: &mut [Scored]) {
                 }
                 let diffs = s.replicates.iter().zip(&b.replicates).map(|(x, y)| x - y).collect();
                 let value = s.value.zip(b.value).map(|(x, y)| x - y);
-                Some(score_of(&format!("{}_gain", s.metric), value, diffs))
+                Some(score_of(&format!("{}{suffix}", s.metric), value, diffs))
             })
             .collect();
         scored.scores.extend(gains);

@@ -22,7 +22,7 @@ use timbral_core::matrix::strings;
 use timbral_core::{Error, Result, Table, Workdir, cols};
 
 use crate::catalogue::Catalogue;
-use crate::representation::coordinates;
+use crate::representation::{CodebookUse, coordinates};
 use crate::hyperparams::{EvalParams, Labels, Space};
 use crate::neighbors::{all_nearest, distance_rows, nearest_in_row, seeded_sample};
 pub use checks::{Bound, Checks};
@@ -77,7 +77,7 @@ pub fn run(workdir: &Workdir, params: &EvalParams, checks: Option<&Checks>) -> R
 /// Every metric of the module documentation, in that order.
 pub fn evaluate(workdir: &Workdir, params: &EvalParams) -> Result<Vec<Metric>> {
     let params = &params.resolved(workdir);
-    let catalogue = Catalogue::load(workdir, params.space(), Labels::default())?;
+    let catalogue = Catalogue::load(workdir, params.space(), CodebookUse::Stage(params.seed()), Labels::default())?;
     let mut out = retrieval_metrics(&catalogue, params)?;
     out.push(trustworthiness(workdir, &catalogue, params)?);
     let clusters = workdir.read_table_if_exists(Table::Clusters)?;
@@ -175,7 +175,7 @@ fn trustworthiness(workdir: &Workdir, catalogue: &Catalogue, params: &EvalParams
 
 /// The standardised features in catalogue row order.
 fn aligned_features(workdir: &Workdir, catalogue: &Catalogue) -> Result<ndarray::Array2<f64>> {
-    let (ids, matrix) = coordinates(workdir, Space::Study, None)?;
+    let (ids, matrix) = coordinates(workdir, Space::Study, CodebookUse::Query, None)?;
     align_rows(catalogue, &ids, &matrix, "features")
 }
 

@@ -7,6 +7,10 @@
 //! of the histogram, so the euclidean distance between songs is `sqrt(2) H` and every vector
 //! search of the pipeline applies unchanged.
 //!
+//! The fitted codebook is stored in `codebook_model` with the seed it was fitted with
+//! ([`CodebookUse`]): a stage reuses it while the seed is the same, and `recommend` and
+//! `artists` read the one the similarity stage used instead of fitting their own.
+//!
 //! Linear in segments: one count of the rows, one streamed pass to draw the sample (at most
 //! [`SAMPLE_SEGMENTS`], independent of the library's size), the fit on the sample, and one
 //! streamed pass assigning every segment (batches of 2^20 rows; memory: the sample, the
@@ -21,7 +25,7 @@ use linfa::prelude::*;
 use ndarray::{Array2, ArrayView2};
 use polars::prelude::*;
 use timbral_cluster::kmeans::{KMeansModel, KMeansParams};
-use timbral_core::contract::timbre_columns;
+use timbral_core::contract::{CODEWORDS, codeword_names, timbre_columns};
 use timbral_core::error::PolarsContext;
 use timbral_core::matrix::{strings, to_matrix};
 use timbral_core::scaler::Scaler;
@@ -29,22 +33,32 @@ use timbral_core::{Error, Result, Table, Workdir, cols};
 
 use super::vectors::DIMS;
 
-/// Codewords of the codebook.
-pub const CODEWORDS: usize = 64;
 /// Segments the codebook is fitted to at most (drawn uniformly, seeded).
 pub const SAMPLE_SEGMENTS: usize = 50_000;
 /// K-Means restarts of the fit.
 const RUNS: usize = 1;
-/// The codebook's seed. Fixed (not `--seed`) so that `recommend` and `artists`, which rebuild
-/// the representation the similarity stage used, find the same codebook.
-pub const SEED: u64 = 42;
+/// The seed of a codebook fitted for a query of a workdir that has none stored (one from
+/// before codebooks were stored): `--seed`'s default.
+const QUERY_SEED: u64 = 42;
 const BATCH_ROWS: usize = 1 << 20;
+
+/// Which codebook the representation uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodebookUse {
+    /// A stage of `--seed`: the stored codebook when it was fitted with that seed, else one
+    /// fitted now and stored.
+    Stage(u64),
+    /// A read-only query (`recommend`, `artists`): the stored codebook, which the similarity
+    /// stage wrote; fitted in memory (not stored) when there is none.
+    Query,
+}
 
 /// A fitted codebook: per-coefficient standardisation and the `CODEWORDS x 12` centres.
 #[derive(Debug, Clone)]
 pub struct Codebook {
     scaler: Scaler,
     kmeans: KMeansModel,
+    seed: u64,
 }
 
 impl Codebook {
@@ -61,7 +75,55 @@ impl Codebook {
         let scaler = Scaler::fit(timbre_columns(), sample);
         let standard = scaler.transform(sample);
         let kmeans = KMeansParams::new(CODEWORDS).runs(RUNS).seed(seed).fit(&DatasetBase::from(standard.view()))?;
-        Ok(Codebook { scaler, kmeans })
+        Ok(Codebook { scaler, kmeans, seed })
+    }
+
+    /// The `codebook_model` rows.
+    pub fn frame(&self) -> Result<DataFrame> {
+        use cols::codebook_model as c;
+        let mut columns = vec![
+            Column::new(c::COEFFICIENT.into(), &self.scaler.features),
+            Column::new(c::MEAN.into(), self.scaler.mean.to_vec()),
+            Column::new(c::STD.into(), self.scaler.std.to_vec()),
+            Column::new(c::SEED.into(), vec![self.seed; self.scaler.features.len()]),
+        ];
+        for (name, centre) in codeword_names().into_iter().zip(self.kmeans.centroids.rows()) {
+            columns.push(Column::new(name.into(), centre.to_vec()));
+        }
+        DataFrame::new_infer_height(columns).ctx("building `codebook_model`")
+    }
+
+    /// The codebook stored in `workdir`, if any.
+    pub fn read(workdir: &Workdir) -> Result<Option<Codebook>> {
+        use cols::codebook_model as c;
+        let Some(frame) = workdir.read_table_if_exists(Table::CodebookModel)? else {
+            return Ok(None);
+        };
+        let table = Table::CodebookModel.name();
+        let coefficients = strings(&frame, table, c::COEFFICIENT)?;
+        if coefficients != timbre_columns() {
+            return Err(Error::InvalidValue {
+                table: table.into(),
+                column: c::COEFFICIENT.into(),
+                why: format!("expected the rows {:?}; rerun `timbral similarity`", timbre_columns()),
+            });
+        }
+        let standardisation = to_matrix(&frame, table, &[c::MEAN.to_string(), c::STD.to_string()])?;
+        let seed = frame
+            .column(c::SEED)
+            .ctx(table)?
+            .u64()
+            .ctx(table)?
+            .get(0)
+            .ok_or_else(|| Error::InvalidValue { table: table.into(), column: c::SEED.into(), why: "null".into() })?;
+        let scaler = Scaler {
+            features: coefficients,
+            mean: standardisation.column(0).to_owned(),
+            std: standardisation.column(1).to_owned(),
+        };
+        let centroids = to_matrix(&frame, table, &codeword_names())?.reversed_axes().as_standard_layout().to_owned();
+        let kmeans = KMeansModel { centroids, labels: Vec::new(), inertia: f64::NAN, iterations: 0 };
+        Ok(Some(Codebook { scaler, kmeans, seed }))
     }
 
     /// The nearest codeword of each row of `x` (raw timbre vectors).
@@ -70,13 +132,35 @@ impl Codebook {
     }
 }
 
-/// The square-root histograms of every song with segments, as (track ids sorted, matrix).
-pub fn histograms(workdir: &Workdir, seed: u64) -> Result<(Vec<String>, Array2<f64>)> {
-    let scan = workdir.scan_table(Table::Segments)?;
-    let columns = timbre_columns();
+/// The codebook `usage` calls for (see [`CodebookUse`]).
+pub fn codebook(workdir: &Workdir, usage: CodebookUse) -> Result<Codebook> {
+    let stored = Codebook::read(workdir)?;
+    match (usage, stored) {
+        (CodebookUse::Query, Some(book)) => Ok(book),
+        (CodebookUse::Stage(seed), Some(book)) if book.seed == seed => Ok(book),
+        (CodebookUse::Query, None) => {
+            tracing::warn!("no `codebook_model` stored (run `timbral similarity`): fitting one in memory with seed {QUERY_SEED}");
+            fit_to_segments(workdir, QUERY_SEED)
+        }
+        (CodebookUse::Stage(seed), _) => {
+            let book = fit_to_segments(workdir, seed)?;
+            workdir.write_table(Table::CodebookModel, &mut book.frame()?)?;
+            Ok(book)
+        }
+    }
+}
+
+/// The segments' track ids and timbre columns, streamed.
+fn timbre_scan(workdir: &Workdir) -> Result<LazyFrame> {
     let mut select: Vec<Expr> = vec![col(cols::segments::TRACK_ID)];
-    select.extend(columns.iter().map(|c| col(c.as_str())));
-    let scan = scan.select(select);
+    select.extend(timbre_columns().iter().map(|c| col(c.as_str())));
+    Ok(workdir.scan_table(Table::Segments)?.select(select))
+}
+
+/// Fits a codebook to a seeded sample of the segments.
+fn fit_to_segments(workdir: &Workdir, seed: u64) -> Result<Codebook> {
+    let scan = timbre_scan(workdir)?;
+    let columns = timbre_columns();
     let total = scan
         .clone()
         .select([len()])
@@ -94,7 +178,7 @@ pub fn histograms(workdir: &Workdir, seed: u64) -> Result<(Vec<String>, Array2<f
     let sample = Arc::new(Mutex::new((0u64, Vec::<f64>::new())));
     let state = Arc::clone(&sample);
     let names = columns.clone();
-    stream(scan.clone(), move |batch| {
+    stream(scan, move |batch| {
         let matrix = to_matrix(&batch, "segments", &names).map_err(to_polars)?;
         let mut guard = state.lock().map_err(|_| poisoned())?;
         let (row, values) = &mut *guard;
@@ -108,9 +192,17 @@ pub fn histograms(workdir: &Workdir, seed: u64) -> Result<(Vec<String>, Array2<f
     })?;
     let values = std::mem::take(&mut sample.lock().map_err(|_| Error::Internal("codebook sample poisoned".into()))?.1);
     let rows = values.len() / DIMS;
-    let book = Codebook::fit(Array2::from_shape_vec((rows, DIMS), values).map_err(|e| Error::Internal(e.to_string()))?.view(), seed)?;
+    Codebook::fit(Array2::from_shape_vec((rows, DIMS), values).map_err(|e| Error::Internal(e.to_string()))?.view(), seed)
+}
 
-    // Pass 2: every segment to its codeword, counted per song.
+/// The square-root histograms of every song with segments over the codebook `usage` calls
+/// for, as (track ids sorted, matrix).
+pub fn histograms(workdir: &Workdir, usage: CodebookUse) -> Result<(Vec<String>, Array2<f64>)> {
+    let book = codebook(workdir, usage)?;
+    let scan = timbre_scan(workdir)?;
+    let columns = timbre_columns();
+
+    // Every segment to its codeword, counted per song.
     let counts = Arc::new(Mutex::new(HashMap::<String, Vec<u32>>::new()));
     let state = Arc::clone(&counts);
     let names = columns.clone();
