@@ -15,9 +15,9 @@ pub enum LabelsArg {
 #[command(after_help = "Writes genre_density, genre_clusters, genre_grid, intra_artist, \
 artist_similarity and recommendations under data/processed. See docs/similarity.md.")]
 pub struct Args {
-    /// Song representation of the distances (docs/similarity.md): auto (codebook when the library
-    /// has segments, else umap), codebook, study (`features` is its former name), umap,
-    /// signed-root, corr-logvar or rank.
+    /// Song representation of the distances (docs/similarity.md): auto (musicnn when every song
+    /// has an embedding, else codebook when the library has segments, else umap), musicnn,
+    /// codebook, study (`features` is its former name), umap, signed-root, corr-logvar or rank.
     #[arg(long, default_value = "auto")]
     pub space: Space,
     /// Recommendations kept per song.

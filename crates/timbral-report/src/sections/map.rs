@@ -36,12 +36,26 @@ pub fn build(ctx: &Ctx, figures: &mut Figures) -> Result<Section> {
         format!("Each dot is one of {} songs", int(embedding.xy.len()))
     };
     s.read(format!(
-        "{what} placed by UMAP so that songs with similar timbre sit close together; the axes have no units, only distances matter. The same map is coloured three ways: by how acoustic a song is, by the HDBSCAN cluster it falls in, and by genre.",
+        "{what} placed by UMAP so that songs that sound alike sit close together; the axes have no units, only distances matter. {} The same map is coloured three ways: by how acoustic a song is, by the HDBSCAN cluster it falls in, and by genre.",
+        mapped_space(ctx),
     ));
     acousticness_map(ctx, figures, &mut s, embedding)?;
     cluster_map(ctx, figures, &mut s, embedding)?;
     genre_map(ctx, figures, &mut s, embedding)?;
     Ok(s)
+}
+
+/// Which song representation the map and the clusters were computed in (`cluster_model.space`).
+fn mapped_space(ctx: &Ctx) -> String {
+    let space = ctx.inputs.get(Table::ClusterModel).ok().and_then(|frame| {
+        frame.column(cols::cluster_model::SPACE).ok()?.str().ok()?.get(0).map(str::to_string)
+    });
+    match space.as_deref() {
+        Some("study") => "The map and the clusters are computed from the study's 90 timbre features (z-scored).".into(),
+        Some("musicnn") => "The map and the clusters are computed from each song's musicnn embedding (a music-tagging network's view of the audio, compared by cosine distance): the space the recommendations come from.".into(),
+        Some(other) => format!("The map and the clusters are computed in the `{other}` representation, the space the recommendations come from."),
+        None => String::new(),
+    }
 }
 
 fn acousticness_map(ctx: &Ctx, figures: &mut Figures, s: &mut Section, embedding: &Embedding) -> Result<()> {
