@@ -305,16 +305,6 @@ def to_onnx(graph_def, path):
     return model_proto.opset_import[0].version
 
 
-def ort_run(path, patches):
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
-    s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-    return s.run(["penultimate", "tags"], {"patches": patches})
-
-
 def write_safetensors(tensors, meta, path):
     from safetensors.numpy import load_file
 
@@ -384,8 +374,8 @@ def main():
         opset = to_onnx(m.frozen_graph_def(), onnx_path)
 
         pen_tf, tags_tf = m.run(patches)
-        pen_ort, tags_ort = ort_run(onnx_path, patches)
-        pen_ort1, tags_ort1 = ort_run(onnx_path, patches[:1])  # batch 1 agrees with the batch
+        pen_ort, tags_ort = numpy_forward.ort_run(onnx_path, patches)
+        pen_ort1, tags_ort1 = numpy_forward.ort_run(onnx_path, patches[:1])  # batch 1 agrees with the batch
         net = numpy_forward.Musicnn(st_path)
         pen_np, tags_np = net.forward(patches)
         d = {

@@ -130,7 +130,19 @@ class Musicnn:
         return np.stack([o[0] for o in outs]), np.stack([o[1] for o in outs])
 
 
+def ort_run(path, patches):
+    """`penultimate` and `tags` of an ONNX model on `patches`, onnxruntime on one thread."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    return s.run(["penultimate", "tags"], {"patches": patches})
+
+
 if __name__ == "__main__":
     net = Musicnn(sys.argv[1])
     pen, tags = net.forward(np.load(sys.argv[2]))
     print("penultimate", pen.shape, "tags", tags.shape)
+
