@@ -351,3 +351,33 @@ fn files_over_the_time_limit_become_error_rows_and_the_ingest_goes_on() {
     // Without the limit the same files are analysed.
     assert_eq!(ingest(&wd, &[music.path()]).analysed, 2);
 }
+
+#[test]
+fn embeddings_are_written_per_song_and_an_old_workdir_gains_them_on_reingest() {
+    let dir = tempfile::tempdir().unwrap();
+    let music = dir.path().join("music");
+    write_wav(&music.join("a.wav"), &melody(0));
+    fs::create_dir_all(&music).unwrap();
+    fs::copy(clip(), music.join("clip.ogg")).unwrap();
+    let wd = Workdir::new(dir.path().join("wd"));
+    // A workdir ingested without embeddings, as before they existed.
+    ingest(&wd, &[&music]);
+    assert!(!wd.has_table(Table::Embeddings));
+    let embed = AudioIngestOptions { embed: Some(Default::default()), ..options(&[&music]) };
+    let summary = ingest_audio(&wd, &embed).unwrap();
+    assert_eq!((summary.analysed, summary.skipped), (2, 0), "songs without an embedding are analysed again");
+    let embeddings = wd.read_table(Table::Embeddings).unwrap();
+    assert_eq!(strings(&embeddings, "track_id"), strings(&wd.read_table(Table::Tracks).unwrap(), "track_id"));
+    assert_eq!(strings(&embeddings, "model"), ["MSD_musicnn", "MSD_musicnn"]);
+    // 3 s of melody (188 frames at 16 kHz) and 4 s of clip: one 187-frame patch each.
+    let patches: Vec<u32> = embeddings.column("patches").unwrap().u32().unwrap().into_no_null_iter().collect();
+    assert_eq!(patches, [1, 1]);
+    let vector = embeddings.column("emb_0").unwrap().f32().unwrap();
+    assert!(vector.into_no_null_iter().all(f32::is_finite));
+    let tags = embeddings.column("top_tags").unwrap().list().unwrap().get_as_series(0).unwrap();
+    assert_eq!(tags.len(), 3);
+    // Embedded now: a third ingest skips both and leaves the table as it was.
+    let before = table_bytes(&wd, Table::Embeddings);
+    assert_eq!(ingest_audio(&wd, &embed).unwrap().skipped, 2);
+    assert_eq!(table_bytes(&wd, Table::Embeddings), before);
+}
