@@ -11,7 +11,7 @@ use polars::prelude::{IntoLazy, JoinArgs, JoinType, col, len};
 use crate::{Error, Result, Table, Workdir, cols};
 
 /// The song representation (the space in which distances between songs are measured); see
-/// [`crate::representation`] and docs/similarity.md.
+/// `timbral_similarity::representation` and docs/similarity.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Space {
     /// The n-D UMAP embedding (`umap_1..umap_n` of `embedding`).
@@ -151,7 +151,6 @@ impl FromStr for Space {
         })
     }
 }
-
 
 #[cfg(test)]
 mod tests {

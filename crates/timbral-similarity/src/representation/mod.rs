@@ -19,15 +19,13 @@ pub mod vectors;
 use std::collections::HashSet;
 
 use ndarray::{Array2, Axis};
+use polars::prelude::{DataFrame, Expr, SortMultipleOptions, col};
 use timbral_cluster::tables::{FeatureInput, feature_input};
-use timbral_core::FeatureSet;
-use polars::prelude::DataFrame;
-use polars::prelude::{Expr, SortMultipleOptions, col};
 use timbral_core::contract::{embedding_vector_names, seed_feature_names, umap_nd_columns_in};
 use timbral_core::error::PolarsContext;
 use timbral_core::matrix::{strings, to_matrix};
 use timbral_core::scaler::Scaler;
-use timbral_core::{Error, Result, Table, Workdir, cols};
+use timbral_core::{Error, FeatureSet, Result, Table, Workdir, cols};
 
 use crate::hyperparams::Space;
 pub use codebook::CodebookUse;
