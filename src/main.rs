@@ -2,6 +2,7 @@
 //! This file only parses arguments and dispatches to `commands`.
 
 mod commands;
+mod errors;
 
 use std::process::ExitCode;
 
@@ -80,6 +81,11 @@ impl Command {
         }
     }
 
+    /// Whether the command reads the workdir's tables, and so fails at once where there are none.
+    fn reads_tables(&self) -> bool {
+        !matches!(self, Command::Run(_) | Command::Ingest(_) | Command::Synth(_))
+    }
+
     /// Whether the command writes the workdir, and so needs its lock.
     fn writes_workdir(&self) -> bool {
         !matches!(
@@ -95,13 +101,16 @@ fn main() -> ExitCode {
     match run(&ctx, &cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", errors::message(&err, &ctx.workdir, cli.seed));
             ExitCode::FAILURE
         }
     }
 }
 
 fn run(ctx: &Context, cli: &Cli) -> anyhow::Result<()> {
+    if cli.command.reads_tables() && ctx.workdir.existing_tables().is_empty() {
+        return Err(errors::no_tables(&ctx.workdir));
+    }
     let when_held = if cli.wait { WhenHeld::Wait } else { WhenHeld::Fail };
     let _lock = cli
         .command

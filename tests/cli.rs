@@ -141,3 +141,85 @@ fn msd_without_the_feature_says_how_to_rebuild() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--features msd") && stderr.contains("libhdf5-dev"), "{stderr}");
 }
+
+/// Runs `timbral` expecting it to fail; its stderr, checked to be one clear line.
+fn fails(workdir: &Path, args: &[&str]) -> String {
+    let output = timbral(workdir, args);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success(), "{args:?} succeeded");
+    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    for raw in ["panicked", "RUST_BACKTRACE", "Resolved plan", "os error"] {
+        assert!(!stderr.contains(raw), "{args:?}: {stderr}");
+    }
+    stderr
+}
+
+fn one_line(stderr: &str) -> &str {
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    stderr.trim_end()
+}
+
+#[test]
+fn likely_mistakes_get_one_line_naming_the_value_and_what_to_do() {
+    let missing = Path::new("/nonexistent/timbral-workdir");
+    let empty = tempfile::tempdir().unwrap();
+    for args in [&["recommend", "tr1"][..], &["artists", "Bach"], &["sql", "SELECT 1"], &["tables"], &["report"], &["cluster"]] {
+        let line = fails(missing, args);
+        assert!(one_line(&line).contains("/nonexistent/timbral-workdir does not exist") && line.contains("run`"), "{line}");
+        let line = fails(empty.path(), args);
+        assert!(one_line(&line).contains("has no tables") && line.contains("ingest audio MUSIC_DIR"), "{line}");
+    }
+    let line = fails(empty.path(), &["ingest", "audio", "/nonexistent/music"]);
+    assert!(one_line(&line).contains("/nonexistent/music: not a directory"), "{line}");
+    let line = fails(empty.path(), &["ingest", "json", "/nonexistent/json"]);
+    assert!(one_line(&line).contains("/nonexistent/json: not a directory (expected a folder of .json"), "{line}");
+
+    let dir = tempfile::tempdir().unwrap();
+    ok(&timbral(dir.path(), &["run"]));
+    let cases: [(&[&str], &[&str]); 6] = [
+        (&["recommend", "tr_nosuch"], &["unknown track id `tr_nosuch`", "--title"]),
+        (&["recommend", "--title", "zzzz"], &["unknown title `zzzz`", "timbral sql \"SELECT track_id, artist_name, title FROM tracks"]),
+        (&["recommend", "--title", "Battle Epic", "-k", "0"], &["-k 0", "at least 1"]),
+        (&["artists", "Doug Kaufmann"], &["unknown artist `Doug Kaufmann`", "did you mean `Doug Kaufman`"]),
+        (&["artists", "nobody at all", "-n", "3"], &["unknown artist `nobody at all`", "timbral sql"]),
+        (&["eval", "--checks", "/nonexistent/checks.toml"], &["/nonexistent/checks.toml"]),
+    ];
+    for (args, expected) in cases {
+        let line = fails(dir.path(), args);
+        // `sql` echoes the query on a second line.
+        let first = line.lines().next().unwrap_or_default();
+        for part in expected {
+            assert!(first.contains(part), "{args:?}: {line}");
+        }
+    }
+    // Several titles match: each is listed with its id, and the command fails.
+    let several = fails(dir.path(), &["recommend", "--title", "battle"]);
+    assert!(several.contains("2 songs match title `battle`") && several.contains("Battle Epic"), "{several}");
+
+    // A table not written yet names the command that writes it.
+    let partial = tempfile::tempdir().unwrap();
+    let interim = partial.path().join("data/interim");
+    std::fs::create_dir_all(&interim).unwrap();
+    for table in [Table::Tracks, Table::Artists, Table::Segments] {
+        std::fs::copy(table_path(dir.path(), table), table_path(partial.path(), table)).unwrap();
+    }
+    let line = fails(partial.path(), &["cluster"]);
+    assert!(one_line(&line).contains("table `features` not found") && line.contains("run `timbral features` first"), "{line}");
+    let line = fails(partial.path(), &["recommend", "tr1"]);
+    assert!(one_line(&line).contains("run `timbral cluster` first"), "{line}");
+}
+
+#[test]
+fn every_subcommand_has_help_that_names_its_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let subcommands: [&[&str]; 14] = [
+        &["run"], &["ingest", "audio"], &["ingest", "json"], &["synth"], &["features"], &["cluster"], &["place"],
+        &["similarity"], &["recommend"], &["artists"], &["eval"], &["report"], &["sql"], &["tables"],
+    ];
+    for subcommand in subcommands {
+        let help = ok(&timbral(dir.path(), &[subcommand, &["--help"]].concat()));
+        assert!(help.contains(&format!("Usage: timbral {}", subcommand.join(" "))), "{help}");
+    }
+    let usage = String::from_utf8_lossy(&timbral(dir.path(), &["recommend"]).stderr).into_owned();
+    assert!(usage.contains("<TRACK_ID | --title TEXT>"), "{usage}");
+}

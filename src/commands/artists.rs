@@ -2,7 +2,7 @@
 
 use timbral_similarity::query::artist_neighbours;
 
-use super::Context;
+use super::{Context, with_listing};
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = "Distance = mean euclidean distance over all song pairs of the two \
@@ -16,7 +16,9 @@ pub struct Args {
 }
 
 pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let answer = artist_neighbours(&ctx.workdir, &args.name, args.n)?;
+    anyhow::ensure!(args.n >= 1, "-n {}: ask for at least 1 artist", args.n);
+    let listing = "SELECT artist_name, count(*) AS songs FROM tracks GROUP BY artist_name ORDER BY artist_name";
+    let answer = artist_neighbours(&ctx.workdir, &args.name, args.n).map_err(|err| with_listing(err, listing))?;
     println!(
         "{} ({} songs), mean song-pair distance in the {} space",
         answer.artist_name, answer.songs, answer.space

@@ -15,7 +15,7 @@ pub mod similarity;
 pub mod sql;
 pub mod synth;
 
-use timbral_core::{FeatureSet, Workdir};
+use timbral_core::{Error, FeatureSet, Workdir};
 use timbral_core::neighbors::KnnMethod;
 
 /// `--knn`: how nearest neighbours are searched.
@@ -93,4 +93,15 @@ fn init_logging(quiet: bool) {
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
+}
+
+/// A name or id that matches nothing, not even closely, gets the `timbral sql` query that
+/// lists the valid ones.
+pub fn with_listing(err: Error, listing: &str) -> anyhow::Error {
+    match err {
+        Error::NotFound { kind, value, hint } if hint.is_empty() => {
+            anyhow::anyhow!("unknown {kind} `{value}`; list them with `timbral sql \"{listing}\"`")
+        }
+        other => other.into(),
+    }
 }

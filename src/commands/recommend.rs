@@ -3,9 +3,10 @@
 use timbral_similarity::query::{recommend_songs, TrackQuery};
 use timbral_similarity::recommendations::Filters;
 
-use super::Context;
+use super::{Context, with_listing};
 
 #[derive(Debug, Clone, clap::Args)]
+#[command(override_usage = "timbral recommend <TRACK_ID | --title TEXT> [OPTIONS]")]
 #[command(after_help = "Searches the space `timbral similarity` used (the default, codebook or umap without segments, if it has not run). \
 Several songs matching --title are listed and the command fails: rerun with one TRACK_ID.")]
 pub struct Args {
@@ -36,7 +37,9 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         other_artists: args.other_artists,
         same_cluster: args.same_cluster,
     };
-    let answer = recommend_songs(&ctx.workdir, &query, args.k, filters)?;
+    anyhow::ensure!(args.k >= 1, "-k {}: ask for at least 1 song", args.k);
+    let answer = recommend_songs(&ctx.workdir, &query, args.k, filters)
+        .map_err(|err| with_listing(err, "SELECT track_id, artist_name, title FROM tracks ORDER BY title"))?;
     let cluster = |c: Option<i32>| c.map_or("-".to_string(), |c| c.to_string());
     let q = &answer.query;
     println!(

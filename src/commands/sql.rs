@@ -9,6 +9,7 @@ use timbral_core::sql::{SqlSession, table_summary};
 use timbral_core::{Table, Workdir, io};
 
 use super::Context;
+use crate::errors;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -153,10 +154,10 @@ fn repl(session: &mut SqlSession, ctx: &Context, args: &Args) -> anyhow::Result<
                 match session.query(&line) {
                     Ok(mut result) => {
                         if let Err(err) = emit(&mut result, args) {
-                            eprintln!("error: {err:#}");
+                            eprintln!("error: {}", errors::message(&err, &ctx.workdir, ctx.seed));
                         }
                     }
-                    Err(err) => eprintln!("error: {err:#}"),
+                    Err(err) => eprintln!("error: {}", errors::message(&err.into(), &ctx.workdir, ctx.seed)),
                 }
             }
             Err(rustyline::error::ReadlineError::Interrupted) => continue,
@@ -169,14 +170,7 @@ fn repl(session: &mut SqlSession, ctx: &Context, args: &Args) -> anyhow::Result<
 
 /// `timbral tables`: each table with its row count and schema.
 pub fn list_tables(ctx: &Context) -> anyhow::Result<()> {
-    let tables = ctx.workdir.existing_tables();
-    if tables.is_empty() {
-        bail!(
-            "no tables in {}; run `timbral run` or an ingest command first",
-            ctx.workdir.root().display()
-        );
-    }
-    for table in tables {
+    for table in ctx.workdir.existing_tables() {
         print_table_summary(&ctx.workdir, table)?;
     }
     Ok(())

@@ -19,7 +19,8 @@ pub enum Error {
         #[source]
         source: polars::error::PolarsError,
     },
-    #[error("table `{table}` not found at {path}; run the stage that writes it first")]
+    /// `timbral` names the command that writes the table after this message.
+    #[error("table `{table}` not found at {path}")]
     MissingTable { table: String, path: PathBuf },
     #[error("table `{table}` has no column `{column}`")]
     MissingColumn { table: String, column: String },

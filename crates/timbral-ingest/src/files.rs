@@ -8,7 +8,7 @@ use timbral_core::{Error, Result};
 /// path order. `what` names the files in the error when there are none.
 pub fn list_by_extension(dir: &Path, extension: &str, what: &str) -> Result<Vec<PathBuf>> {
     if !dir.is_dir() {
-        return Err(Error::io(dir, std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory")));
+        return Err(Error::bad_input(dir, format!("not a directory (expected a folder of .{extension} {what})")));
     }
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
