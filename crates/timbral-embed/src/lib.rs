@@ -1,5 +1,5 @@
 //! Song embeddings from musicnn (Pons and Serra 2019), a music-tagging CNN trained on the
-//! Million Song Dataset's tags, run in Rust over `gemm` with the weights compiled in.
+//! Million Song Dataset's tags, run in Rust over faer's matrix products with the weights compiled in.
 //!
 //! A song's embedding is the mean, over its 3-second patches, of the network's 200-unit
 //! penultimate layer; songs are compared by cosine distance. The weights come from the PyPI

@@ -11,6 +11,8 @@
 //! - back end: max and mean over time, interleaved per channel (TF's flatten of [753, 2]),
 //!   batch norm, dense 200 (relu), batch norm = the penultimate layer; dense 50 + sigmoid = tags.
 
+use faer::{Accum, MatMut, MatRef, Par};
+
 use crate::weights::Weights;
 use crate::{EmbedError, N_MELS, PATCH_FRAMES};
 
@@ -85,37 +87,18 @@ impl ConvBlock {
 
 /// `out[m x n] = lhs[m x k] * rhs[k x n]`, row-major; `lhs` rows are `lhs_row_stride` apart
 /// (they may overlap: a convolution's sliding window), single-threaded (callers parallelise
-/// over songs).
+/// over songs). faer's kernels: AVX-512 where the CPU has it, chosen at run time.
 fn matmul(lhs: &[f32], m: usize, lhs_row_stride: usize, k: usize, rhs: &[f32], n: usize, out: &mut [f32]) {
     if m == 0 {
         return;
     }
     assert!(lhs.len() >= (m - 1) * lhs_row_stride + k, "lhs too short for {m} x {k}");
-    assert!(rhs.len() >= k * n && out.len() >= m * n, "rhs or out too short");
-    // SAFETY: the asserts above keep every element gemm reads or writes inside the slices.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            lhs.as_ptr(),
-            1,
-            lhs_row_stride as isize,
-            rhs.as_ptr(),
-            1,
-            n as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
+    // SAFETY: the assert keeps every element of the view inside `lhs`; the view is read-only,
+    // so overlapping rows are sound.
+    let lhs = unsafe { MatRef::from_raw_parts(lhs.as_ptr(), m, k, lhs_row_stride as isize, 1) };
+    let rhs = MatRef::from_row_major_slice(&rhs[..k * n], k, n);
+    let out = MatMut::from_row_major_slice_mut(&mut out[..m * n], m, n);
+    faer::linalg::matmul::matmul(out, Accum::Replace, lhs, rhs, 1.0f32, Par::Seq);
 }
 
 /// A dense layer, `inputs x outputs`.
@@ -330,7 +313,7 @@ fn timbral_block(block: &ConvBlock, width: usize, input: &[f32], buffers: &mut B
         }
     }
     block.product(columns, rows, block.inputs, product);
-    max_over_frequency(block, product, positions, |t, f| t * positions + f, features, channel);
+    max_over_frequency(block, product, positions, |row| row / positions, features, channel);
 }
 
 /// A `length x 1` convolution along time with TF's "same" padding, then the max over
@@ -355,28 +338,39 @@ fn temporal_block(block: &ConvBlock, length: usize, input: &[f32], buffers: &mut
         }
     }
     block.product(columns, N_MELS * PATCH_FRAMES, length, product);
-    max_over_frequency(block, product, N_MELS, |t, f| f * PATCH_FRAMES + t, features, channel);
+    max_over_frequency(block, product, N_MELS, |row| row % PATCH_FRAMES, features, channel);
 }
 
 /// For every frame and filter, the max over `positions` frequency positions of the activated
-/// product (`row(t, f)` gives the product row), into `features[t, channel + c]`.
+/// product (`frame_of(row)` gives a product row's frame), into `features[t, channel + c]`.
+///
+/// The activation `relu(x + bias)` then batch norm is monotone in `x`: increasing where the
+/// norm's scale is positive, decreasing where it is negative. So the max of the activated values
+/// is the activation of the raw max (or of the raw min), exactly, which leaves one comparison per
+/// product value and one activation per frame and filter.
 fn max_over_frequency(
     block: &ConvBlock,
     product: &[f32],
     positions: usize,
-    row: impl Fn(usize, usize) -> usize,
+    frame_of: impl Fn(usize) -> usize,
     features: &mut [f32],
     channel: usize,
 ) {
     let n = block.outputs;
+    let mut highest = vec![f32::NEG_INFINITY; PATCH_FRAMES * n];
+    let mut lowest = vec![f32::INFINITY; PATCH_FRAMES * n];
+    for (r, row) in product.chunks_exact(n).take(PATCH_FRAMES * positions).enumerate() {
+        let t = frame_of(r);
+        for ((h, l), x) in highest[t * n..(t + 1) * n].iter_mut().zip(&mut lowest[t * n..(t + 1) * n]).zip(row) {
+            *h = h.max(*x);
+            *l = l.min(*x);
+        }
+    }
     for t in 0..PATCH_FRAMES {
         let out = &mut features[t * MIDEND_CHANNELS + channel..t * MIDEND_CHANNELS + channel + n];
-        out.fill(f32::NEG_INFINITY);
-        for f in 0..positions {
-            let r = row(t, f);
-            for (c, (o, x)) in out.iter_mut().zip(&product[r * n..(r + 1) * n]).enumerate() {
-                *o = o.max(block.activate(c, *x));
-            }
+        for (c, o) in out.iter_mut().enumerate() {
+            let extreme = if block.norm.scale[c] >= 0.0 { highest[t * n + c] } else { lowest[t * n + c] };
+            *o = block.activate(c, extreme);
         }
     }
 }
