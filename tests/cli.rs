@@ -176,12 +176,14 @@ fn likely_mistakes_get_one_line_naming_the_value_and_what_to_do() {
 
     let dir = tempfile::tempdir().unwrap();
     ok(&timbral(dir.path(), &["run"]));
-    let cases: [(&[&str], &[&str]); 6] = [
+    let cases: [(&[&str], &[&str]); 8] = [
         (&["recommend", "tr_nosuch"], &["unknown track id `tr_nosuch`", "--title"]),
         (&["recommend", "--title", "zzzz"], &["unknown title `zzzz`", "timbral sql \"SELECT track_id, artist_name, title FROM tracks"]),
         (&["recommend", "--title", "Battle Epic", "-k", "0"], &["-k 0", "at least 1"]),
         (&["artists", "Doug Kaufmann"], &["unknown artist `Doug Kaufmann`", "did you mean `Doug Kaufman`"]),
         (&["artists", "nobody at all", "-n", "3"], &["unknown artist `nobody at all`", "timbral sql"]),
+        (&["sql", "SELECT * FROM nosuch"], &["no table `nosuch`", "recommendations"]),
+        (&["sql", "SELECT titel FROM tracks"], &["no column `titel`", "title"]),
         (&["eval", "--checks", "/nonexistent/checks.toml"], &["/nonexistent/checks.toml"]),
     ];
     for (args, expected) in cases {

@@ -20,6 +20,9 @@ pub enum Format {
 }
 
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Every table of the workdir is registered under its name (`timbral tables` lists them). \
+Shapes Polars' SQL lacks are rewritten (ORDER BY count(*), unnamed aggregates, scalar subqueries in arithmetic) \
+or refused with the rewrite to use: see docs/sql.md.")]
 pub struct Args {
     /// The query; without it an interactive prompt opens.
     pub query: Option<String>,
@@ -100,6 +103,7 @@ fn render_table(frame: &DataFrame) -> String {
                 .iter()
                 .map(|column| match column.get(row) {
                     Ok(AnyValue::String(s)) => s.to_string(),
+                    Ok(AnyValue::StringOwned(s)) => s.to_string(),
                     Ok(AnyValue::Null) => "null".to_string(),
                     Ok(value) => value.to_string(),
                     Err(_) => "?".to_string(),
