@@ -158,7 +158,10 @@ fn shapes_polars_cannot_run_are_named_with_the_rewrite_that_works() {
             "SELECT artist_name, row_number() OVER (PARTITION BY artist_name ORDER BY duration_s DESC, track_id) FROM tracks",
             &["mixes ASC and DESC", "ORDER BY -duration_s, track_id"],
         ),
-        ("SELECT t.title, g.genre FROM tracks t CROSS JOIN UNNEST(t.genres) AS g(genre)", &["UNNEST(t.genres) AS genre"]),
+        (
+            "SELECT t.title, g.n FROM tracks t CROSS JOIN UNNEST(t.genres) WITH ORDINALITY AS g(genre, n)",
+            &["UNNEST(t.genres) AS genre"],
+        ),
         ("SELECT title FROM tracks WHERE duration_s > (SELECT duration_s FROM tracks)", &["gives 93 row(s)", "LIMIT 1"]),
         ("SELECT titel FROM tracks", &["no column `titel`", "tracks: track_id, title,"]),
         ("SELECT * FROM track", &["no table `track`", "tracks"]),

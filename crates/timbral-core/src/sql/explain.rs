@@ -22,9 +22,10 @@ pub(super) fn explain(error: &PolarsError, sql: &str, tables: &BTreeMap<String, 
     if has_lateral_unnest(sql)
         && (message.contains("Expected array expression") || message.contains("no table or struct column named"))
     {
-        return "UNNEST of a column in FROM (`FROM tracks t CROSS JOIN UNNEST(t.genres) AS g(genre)`) is not \
-                supported by Polars: unnest in the SELECT list instead, `SELECT t.title, UNNEST(t.genres) AS genre \
-                FROM tracks t`, and group or filter on it from a subquery"
+        return "this UNNEST in FROM (with ORDINALITY or OFFSET, several arrays or columns, or a join other than \
+                CROSS JOIN or a comma) cannot run: write `FROM tracks t CROSS JOIN UNNEST(t.genres) AS g(genre)`, \
+                one array and one column, or unnest in the SELECT list, `SELECT t.title, UNNEST(t.genres) AS genre \
+                FROM tracks t`"
             .to_string();
     }
     if let Some(qualifier) = message.strip_prefix("no table or struct column named ").and_then(first_quoted) {

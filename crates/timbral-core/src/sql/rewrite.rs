@@ -3,6 +3,10 @@
 //!
 //! - an unnamed expression is named by its SQL text, as standard engines do: Polars names
 //!   `max(distance)` and `min(distance)` both `distance` and then refuses the duplicate;
+//! - `FROM tracks t CROSS JOIN UNNEST(t.genres) AS g(genre)` (or `, UNNEST(...)`): Polars
+//!   unnests only literal arrays in FROM, so the table becomes one row per element,
+//!   `(SELECT *, UNNEST(t.genres) AS genre FROM tracks AS t WHERE array_length(t.genres) > 0) AS t`,
+//!   and `g.genre` becomes `t.genre` (the filter drops empty lists, as the join does);
 //! - `ORDER BY ALL` is spelled out as every SELECT item by name;
 //! - an ORDER BY expression or ordinal of an aggregating query is resolved to the SELECT item
 //!   it repeats, by name; one the SELECT list lacks (`ORDER BY count(*)` without
@@ -12,7 +16,7 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, GroupByExpr, Ident, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, Statement,
+    Expr, GroupByExpr, Ident, JoinOperator, ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, Statement,
     TableFactor, Value, VisitMut, VisitorMut, visit_expressions, visit_expressions_mut,
 };
 
@@ -45,6 +49,7 @@ impl VisitorMut for Standardise {
     }
 
     fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        unnest_laterally(query);
         resolve_order_by(query);
         ControlFlow::Continue(())
     }
@@ -81,6 +86,110 @@ fn output_name(item: &SelectItem) -> Option<String> {
 
 fn quoted(name: &str) -> Ident {
     Ident::with_quote('"', name)
+}
+
+/// An `UNNEST(array) AS alias(column)` table of one array and one column.
+struct Lateral {
+    array: Expr,
+    column: Ident,
+    alias: Ident,
+}
+
+fn lateral(factor: &TableFactor) -> Option<Lateral> {
+    let TableFactor::UNNEST { alias: Some(alias), array_exprs, with_offset: false, with_offset_alias: None, with_ordinality: false } =
+        factor
+    else {
+        return None;
+    };
+    let ([array], [column]) = (array_exprs.as_slice(), alias.columns.as_slice()) else { return None };
+    Some(Lateral { array: array.clone(), column: column.name.clone(), alias: alias.name.clone() })
+}
+
+/// A plain table of FROM: its name and the name its columns are qualified by.
+fn base_table(factor: &TableFactor) -> Option<(ObjectName, Ident)> {
+    let TableFactor::Table { name, alias, args: None, .. } = factor else { return None };
+    let qualifier = match alias {
+        Some(alias) => alias.name.clone(),
+        None => name.0.last()?.as_ident()?.clone(),
+    };
+    Some((name.clone(), qualifier))
+}
+
+/// Whether `array` is a column of the table qualified by `qualifier` (or unqualified).
+fn unnests_from(array: &Expr, qualifier: &Ident) -> bool {
+    match array {
+        Expr::Identifier(_) => true,
+        Expr::CompoundIdentifier(parts) => parts.len() == 2 && parts[0].value == qualifier.value,
+        _ => false,
+    }
+}
+
+/// `table AS qualifier` with one row per element of the lateral's array.
+fn exploded(table: &ObjectName, qualifier: &Ident, lateral: &Lateral) -> Option<TableFactor> {
+    let Lateral { array, column, .. } = lateral;
+    let sql = format!(
+        "SELECT * FROM (SELECT *, UNNEST({array}) AS {column} FROM {table} AS {qualifier} \
+         WHERE array_length({array}) > 0) AS {qualifier}"
+    );
+    let Ok(Statement::Query(query)) = parse(&sql) else { return None };
+    let SetExpr::Select(select) = *query.body else { return None };
+    select.from.into_iter().next().map(|from| from.relation)
+}
+
+/// Rewrites lateral UNNEST joins (see the module documentation).
+fn unnest_laterally(query: &mut Query) {
+    let SetExpr::Select(select) = query.body.as_mut() else { return };
+    // (UNNEST alias, the table's qualifier that replaces it)
+    let mut renames: Vec<(Ident, Ident)> = Vec::new();
+    for from in &mut select.from {
+        let Some((table, qualifier)) = base_table(&from.relation) else { continue };
+        let found = from.joins.iter().enumerate().find_map(|(index, join)| {
+            let lateral = lateral(&join.relation)?;
+            let crossed = matches!(join.join_operator, JoinOperator::CrossJoin(_));
+            (crossed && unnests_from(&lateral.array, &qualifier)).then_some((index, lateral))
+        });
+        if let Some((index, lateral)) = found
+            && let Some(relation) = exploded(&table, &qualifier, &lateral)
+        {
+            from.joins.remove(index);
+            from.relation = relation;
+            renames.push((lateral.alias, qualifier));
+        }
+    }
+    let mut index = 1;
+    while index < select.from.len() {
+        let separate = select.from[index].joins.is_empty();
+        let replaced = separate
+            && lateral(&select.from[index].relation).is_some_and(|lateral| {
+                let base = select.from[..index].iter_mut().find_map(|from| {
+                    let (table, qualifier) = base_table(&from.relation)?;
+                    unnests_from(&lateral.array, &qualifier).then_some((from, table, qualifier))
+                });
+                let Some((from, table, qualifier)) = base else { return false };
+                let Some(relation) = exploded(&table, &qualifier, &lateral) else { return false };
+                from.relation = relation;
+                renames.push((lateral.alias, qualifier));
+                true
+            });
+        if replaced {
+            select.from.remove(index);
+        } else {
+            index += 1;
+        }
+    }
+    if renames.is_empty() {
+        return;
+    }
+    let rename = |expr: &mut Expr| {
+        if let Expr::CompoundIdentifier(parts) = expr
+            && let Some((_, qualifier)) = renames.iter().find(|(alias, _)| parts.first().is_some_and(|p| p.value == alias.value))
+        {
+            parts[0] = qualifier.clone();
+        }
+        ControlFlow::<()>::Continue(())
+    };
+    let _ = visit_expressions_mut(query.body.as_mut(), rename);
+    let _ = visit_expressions_mut(&mut query.order_by, rename);
 }
 
 /// Resolves the ORDER BY of a query over one SELECT: an expression the SELECT list repeats
@@ -274,6 +383,13 @@ mod tests {
             rewritten("WITH x AS (SELECT * FROM t) SELECT a AS artist FROM x GROUP BY a ORDER BY avg(d) LIMIT 3"),
             r#"WITH x AS (SELECT * FROM t) SELECT "artist" FROM (SELECT a AS artist, avg(d) AS "__timbral_order_1" FROM x GROUP BY a ORDER BY "__timbral_order_1" LIMIT 3) AS __timbral_sorted"#
         );
+    }
+
+    #[test]
+    fn a_lateral_unnest_becomes_an_exploded_table() {
+        let exploded = r#"SELECT t.genre, count(*) AS "count(*)" FROM (SELECT *, UNNEST(t.genres) AS genre FROM tracks AS t WHERE array_length(t.genres) > 0) AS t GROUP BY t.genre ORDER BY "genre""#;
+        assert_eq!(rewritten("SELECT g.genre, count(*) FROM tracks t CROSS JOIN UNNEST(t.genres) AS g(genre) GROUP BY g.genre ORDER BY g.genre"), exploded);
+        assert_eq!(rewritten("SELECT g.genre, count(*) FROM tracks AS t, UNNEST(genres) AS g(genre) GROUP BY g.genre ORDER BY g.genre").replace("UNNEST(genres)", "UNNEST(t.genres)").replace("array_length(genres)", "array_length(t.genres)"), exploded);
     }
 
     #[test]
