@@ -96,6 +96,7 @@ body{margin:0;font:15px/1.5 "DejaVu Sans",Helvetica,Arial,sans-serif;color:#1d23
 header{background:#1f3b57;color:#fff;padding:20px 0}
 header h1{margin:0;font-size:26px}
 header p{margin:4px 0 0;opacity:.85}
+header a{color:#fff}
 .wrap{max-width:1180px;margin:0 auto;padding:0 24px}
 nav{background:#fff;border-bottom:1px solid #dde2e8;padding:8px 0;position:sticky;top:0;z-index:1}
 nav a{margin-right:16px;color:#1f3b57;text-decoration:none;white-space:nowrap}
@@ -139,7 +140,7 @@ pub fn render_page(title: &str, subtitle: &str, sections: &[Section]) -> String 
     );
     let _ = write!(
         out,
-        "<header><div class=\"wrap\"><h1>{}</h1><p>{}</p></div></header>\n<nav><div class=\"wrap\">",
+        "<header><div class=\"wrap\"><h1>{}</h1><p>{}</p><p><a href=\"explorer.html\">Explore every song on an interactive map</a> (hover, search, recommendations)</p></div></header>\n<nav><div class=\"wrap\">",
         escape(title),
         escape(subtitle)
     );

@@ -252,6 +252,11 @@ pub fn strs(frame: &DataFrame, table: Table, name: &str) -> Result<Vec<Option<St
     Ok(values.iter().map(|v| v.map(str::to_string)).collect())
 }
 
+/// A text column, borrowed: no string is copied (id columns of millions of rows).
+pub fn str_column<'a>(frame: &'a DataFrame, table: Table, name: &str) -> Result<&'a StringChunked> {
+    column(frame, table, name)?.str().map_err(|e| cast_error(table, name, e))
+}
+
 /// A list-of-strings column (genres); null lists and null items are dropped.
 pub fn str_lists(frame: &DataFrame, table: Table, name: &str) -> Result<Vec<Vec<String>>> {
     let values = column(frame, table, name)?;

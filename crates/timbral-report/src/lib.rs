@@ -1,13 +1,15 @@
 //! `timbral report`: an HTML page (`reports/index.html`) with PNG figures
 //! (`reports/figures/*.png`) summarising every stage of the analysis: the data, PCA, the
 //! UMAP map and its clusters, model selection, genre density, artist similarity,
-//! recommendations and the run itself.
+//! recommendations and the run itself; and `reports/explorer.html`, every song on an
+//! interactive WebGL map.
 //!
 //! The report reads whatever tables exist. A missing table or column, an empty genre list or a
 //! single cluster never stops it: the affected section says what is missing and why it is
 //! thin. All text taken from the data is HTML-escaped, and the page needs no network.
 
 mod catalogue;
+mod explorer;
 pub mod format;
 pub mod html;
 mod inputs;
@@ -15,6 +17,8 @@ pub mod plot;
 mod sections;
 
 use std::path::PathBuf;
+
+pub use explorer::ExplorerSummary;
 
 pub use linfa::ParamGuard;
 use timbral_core::error::at_least_one;
@@ -100,6 +104,8 @@ pub struct ReportSummary {
     pub figures: Vec<PathBuf>,
     /// For each section, its title and the notices explaining what is thin or missing.
     pub sections: Vec<(String, Vec<String>)>,
+    /// `reports/explorer.html`, the interactive map.
+    pub explorer: ExplorerSummary,
 }
 
 impl ReportSummary {
@@ -109,7 +115,8 @@ impl ReportSummary {
     }
 }
 
-/// Writes `reports/index.html` and `reports/figures/*.png` under `workdir`.
+/// Writes `reports/index.html`, `reports/figures/*.png` and `reports/explorer.html` under
+/// `workdir`.
 ///
 /// Only I/O failures on the report files are errors; problems with the input tables are
 /// explained in the page.
@@ -120,6 +127,7 @@ pub fn write_report(workdir: &Workdir, opts: &ReportOptions) -> Result<ReportSum
     let ctx = sections::Ctx::new(workdir, opts);
     let mut figures = sections::Figures::new(figures_dir);
     let sections = sections::build_all(&ctx, &mut figures)?;
+    let explorer = explorer::write_explorer(&ctx)?;
     progress.finish_and_clear();
 
     let subtitle = subtitle(&ctx);
@@ -133,6 +141,7 @@ pub fn write_report(workdir: &Workdir, opts: &ReportOptions) -> Result<ReportSum
             .iter()
             .map(|s| (s.title.to_string(), s.notices().into_iter().map(str::to_string).collect()))
             .collect(),
+        explorer,
     };
     tracing::info!(
         figures = summary.figures.len(),

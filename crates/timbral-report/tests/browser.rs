@@ -9,15 +9,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
 
+use common::chromium::{console_lines, file_url, find_chromium, run as chromium, CANDIDATES};
 use common::{images, png_size, Fixture};
 use timbral_report::{write_report, ReportOptions};
-
-const CANDIDATES: [&str; 3] = ["chromium", "chromium-browser", "google-chrome"];
-const TIME_LIMIT: Duration = Duration::from_secs(180);
 
 /// Reports the load state of every image and any error event on the `<body>` element, where
 /// `--dump-dom` shows it.
@@ -33,58 +29,6 @@ window.addEventListener('load', function () {
 });
 </script>
 </body>"#;
-
-fn find_chromium() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("TIMBRAL_CHROMIUM") {
-        return Some(PathBuf::from(path));
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| CANDIDATES.iter().map(move |c| dir.join(c)))
-        .find(|p| p.is_file())
-}
-
-/// Runs Chromium headless with `args` and the page, returning (stdout, stderr).
-fn chromium(binary: &Path, profile: &Path, args: &[String], page: &Path) -> (String, String) {
-    let mut child = Command::new(binary)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(format!("file://{}", page.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-    let started = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if started.elapsed() > TIME_LIMIT {
-            let _ = child.kill();
-            panic!("chromium did not finish within {TIME_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().unwrap();
-    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
-/// Console messages Chromium logged for the page (`INFO:CONSOLE(..)` lines and the like).
-fn console_lines(stderr: &str) -> Vec<&str> {
-    stderr.lines().filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught")).collect()
-}
 
 #[test]
 fn report_opens_in_headless_chromium_with_every_image_loaded() {
@@ -111,7 +55,7 @@ fn report_opens_in_headless_chromium_with_every_image_loaded() {
     let probe = index.with_file_name("browser-check.html");
     std::fs::write(&probe, html.replace("</body>", PROBE)).unwrap();
     let profile = scratch.path().join("profile");
-    let (dom, stderr) = chromium(&binary, &profile, &["--virtual-time-budget=10000".into(), "--dump-dom".into()], &probe);
+    let (dom, stderr) = chromium(&binary, &profile, &["--virtual-time-budget=10000".into(), "--dump-dom".into()], &file_url(&probe, ""));
     std::fs::remove_file(&probe).unwrap();
     assert!(dom.contains("</html>"), "chromium printed no DOM; stderr:\n{stderr}");
     let wanted = format!("data-images=\"{expected}/{expected}\"");
@@ -126,7 +70,7 @@ fn report_opens_in_headless_chromium_with_every_image_loaded() {
         &binary,
         &profile,
         &["--window-size=1280,1100".into(), format!("--screenshot={}", shot.display())],
-        &index,
+        &file_url(&index, ""),
     );
     assert!(console_lines(&stderr).is_empty(), "console messages: {:?}", console_lines(&stderr));
     assert_eq!(png_size(&shot).0, 1280, "screenshot width");

@@ -59,26 +59,20 @@ fn mapped_space(ctx: &Ctx) -> String {
 }
 
 fn acousticness_map(ctx: &Ctx, figures: &mut Figures, s: &mut Section, embedding: &Embedding) -> Result<()> {
-    let (values, label, caption) = match measured_acousticness(ctx, embedding) {
-        Some(values) => (
-            values,
-            "acousticness",
-            "Colour: Spotify's acousticness (0 = electric, 1 = acoustic) from the audio_features table.".to_string(),
-        ),
-        None => match proxy_acousticness(ctx, embedding) {
-            Ok(values) => {
-                s.push(crate::html::Block::Paragraph(format!(
-                    "No measured acousticness is available (audio_features has none for these songs), so the first map uses an audio-derived proxy: {PROXY_FORMULA}. Duller, less noise-like timbres score higher. It ranks songs; it is not a measurement."
-                )));
-                (values, "acousticness proxy", format!("Colour: acousticness proxy ({PROXY_FORMULA})."))
-            }
-            Err(why) => {
-                s.notice(format!(
-                    "Neither measured acousticness nor the timbre features for its proxy are available: {why}."
-                ));
-                return Ok(());
-            }
-        },
+    let (values, label) = match acousticness(ctx, embedding) {
+        Ok(found) => found,
+        Err(why) => {
+            s.notice(why);
+            return Ok(());
+        }
+    };
+    let caption = if label == MEASURED {
+        "Colour: Spotify's acousticness (0 = electric, 1 = acoustic) from the audio_features table.".to_string()
+    } else {
+        s.push(crate::html::Block::Paragraph(format!(
+            "No measured acousticness is available (audio_features has none for these songs), so the first map uses an audio-derived proxy: {PROXY_FORMULA}. Duller, less noise-like timbres score higher. It ranks songs; it is not a measurement."
+        )));
+        format!("Colour: acousticness proxy ({PROXY_FORMULA}).")
     };
     let title = format!("Map coloured by {label}");
     let caption = caption + &raster_note(embedding.xy.len(), &format!("its songs' mean {label}"));
@@ -89,6 +83,22 @@ fn acousticness_map(ctx: &Ctx, figures: &mut Figures, s: &mut Section, embedding
         (&title, &caption),
         |area| scatter_values(area, &title, &embedding.xy, &values, label),
     )
+}
+
+/// The label of Spotify's measured acousticness; [`PROXY`] labels the audio-derived proxy.
+pub const MEASURED: &str = "acousticness";
+pub const PROXY: &str = "acousticness proxy";
+
+/// Each map song's acousticness in [0, 1], aligned with the embedding, and its label
+/// ([`MEASURED`] or [`PROXY`]): measured when `audio_features` has it for any song, else the
+/// proxy; the error says why neither is available.
+pub fn acousticness(ctx: &Ctx, embedding: &Embedding) -> std::result::Result<(Vec<Option<f64>>, &'static str), String> {
+    if let Some(values) = measured_acousticness(ctx, embedding) {
+        return Ok((values, MEASURED));
+    }
+    proxy_acousticness(ctx, embedding)
+        .map(|values| (values, PROXY))
+        .map_err(|why| format!("Neither measured acousticness nor the timbre features for its proxy are available: {why}."))
 }
 
 /// Acousticness from `audio_features`, aligned with the map, when any song has it.
@@ -200,25 +210,11 @@ fn genre_map(ctx: &Ctx, figures: &mut Figures, s: &mut Section, embedding: &Embe
             return Ok(());
         }
     };
-    let top: Vec<String> = catalogue.genres.iter().take(ctx.opts.top_genres).map(|g| g.0.clone()).collect();
+    let (top, categories) = top_genre_categories(catalogue, &embedding.track_ids, ctx.opts.top_genres);
     if top.is_empty() {
         s.notice("No song has a genre label, so the map cannot be coloured by genre.");
         return Ok(());
     }
-    let rank: HashMap<&str, usize> = top.iter().enumerate().map(|(i, g)| (g.as_str(), i)).collect();
-    // A song with several top genres takes the most common one.
-    let categories: Vec<Option<usize>> = embedding
-        .track_ids
-        .iter()
-        .map(|id| {
-            catalogue
-                .track(id)?
-                .genres
-                .iter()
-                .filter_map(|g| rank.get(&**g).copied())
-                .min()
-        })
-        .collect();
     let caption = format!(
         "Colour: the {} most common genres; a song with several takes the most common. Grey: songs in none of them.{}",
         top.len(),
@@ -231,6 +227,18 @@ fn genre_map(ctx: &Ctx, figures: &mut Figures, s: &mut Section, embedding: &Embe
         ("Map coloured by genre", &caption),
         |area| scatter_categories(area, "Map coloured by top genres", &embedding.xy, &categories, &top, "other or none"),
     )
+}
+
+/// The `top` most common genres and, for each of `track_ids`, the index of its most common
+/// one among them (a song with several takes the most common; `None`: in none of them).
+pub fn top_genre_categories(catalogue: &Catalogue, track_ids: &[String], top: usize) -> (Vec<String>, Vec<Option<usize>>) {
+    let names: Vec<String> = catalogue.genres.iter().take(top).map(|g| g.0.clone()).collect();
+    let rank: HashMap<&str, usize> = names.iter().enumerate().map(|(i, g)| (g.as_str(), i)).collect();
+    let categories = track_ids
+        .iter()
+        .map(|id| catalogue.track(id)?.genres.iter().filter_map(|g| rank.get(&**g).copied()).min())
+        .collect();
+    (names, categories)
 }
 
 #[cfg(test)]

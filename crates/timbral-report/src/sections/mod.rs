@@ -4,7 +4,7 @@
 mod artists;
 mod data;
 mod genres;
-mod map;
+pub(crate) mod map;
 mod model_selection;
 mod pca;
 mod recommendations;

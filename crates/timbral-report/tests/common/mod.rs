@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod chromium;
 pub mod scale;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,12 @@ use timbral_core::{Table, Workdir, cols};
 pub const EVIL_ARTIST: &str = "<script>alert(1)</script>";
 pub const EVIL_GENRE: &str = "<b>bold</b> & co";
 pub const EVIL_TITLE: &str = "\"Quotes\" & <i>tags</i>";
+/// Titles of songs 1 and 2 in the evil fixture: markup that would end a `<script>` element or
+/// an attribute and run code (the second marks `<body>` if it ever runs).
+pub const HOSTILE_TITLES: [&str; 2] = [
+    "</script><img src=x onerror=alert(1)>",
+    "\"><svg onload=\"document.body.setAttribute('data-pwned','1')\">",
+];
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Fixture {
@@ -175,7 +182,11 @@ pub fn build(dir: &Path, fixture: Fixture) -> Workdir {
     let artist_of: Vec<usize> = (0..n).map(|i| i / SONGS_PER_ARTIST).collect();
     let artist_ids: Vec<String> = (0..ARTISTS).map(|a| format!("art{a:02}")).collect();
     let titles: Vec<String> = (0..n)
-        .map(|i| if fixture.evil && i == 0 { EVIL_TITLE.to_string() } else { format!("Song {i}") })
+        .map(|i| match i {
+            0 if fixture.evil => EVIL_TITLE.to_string(),
+            1 | 2 if fixture.evil => HOSTILE_TITLES[i - 1].to_string(),
+            _ => format!("Song {i}"),
+        })
         .collect();
     let durations: Vec<f64> = (0..n).map(|_| 150.0 + 120.0 * rng.next() + 60.0 * rng.normal().abs()).collect();
 
