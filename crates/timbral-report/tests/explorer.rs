@@ -18,11 +18,10 @@ use timbral_report::{write_report, ReportOptions};
 use timbral_similarity::query::{recommend_songs, RecommendAnswer, TrackQuery};
 use timbral_similarity::recommendations::Filters;
 
-/// What the page showed after its self-test, the DOM and Chromium's stderr.
+/// What the page showed after its self-test, and the DOM.
 struct Explored {
     result: Value,
     dom: String,
-    stderr: String,
 }
 
 /// Percent-encodes a self-test parameter for the URL fragment.
@@ -51,8 +50,10 @@ fn explore(page: &std::path::Path, params: &[(&str, &str)]) -> Option<Explored> 
     let text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&nbsp;", "\u{a0}").replace("&amp;", "&");
     let result: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
     assert_eq!(result["errors"], Value::Array(vec![]), "the page raised errors");
-    assert!(console_lines(&stderr).is_empty(), "console messages: {:?}", console_lines(&stderr));
-    Some(Explored { result, dom, stderr })
+    // The self-test reads a pixel back to time each frame, and Chromium notes that stall.
+    let console: Vec<&str> = console_lines(&stderr).into_iter().filter(|l| !l.contains("GPU stall due to ReadPixels")).collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    Some(Explored { result, dom })
 }
 
 fn texts(value: &Value) -> Vec<String> {

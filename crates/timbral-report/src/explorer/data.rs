@@ -158,7 +158,7 @@ pub fn build(ctx: &Ctx) -> Result<Explorer, String> {
     } else {
         let categories = songs.permute(&by_row);
         let labels = (0..top.len()).map(|i| Some(top[i].clone())).collect();
-        colourings.push(categorical(("genre", "top genres"), &xy, &categories, &top, "other or none", labels));
+        colourings.push(categorical(("by_genre", "top genres"), &xy, &categories, &top, "other or none", labels));
     }
     match acousticness(ctx, embedding) {
         Ok((values, label)) => colourings.push(continuous(&songs.permute(&values), label)),
@@ -300,7 +300,7 @@ fn continuous(values: &[Option<f64>], label: &str) -> Colouring {
     legend[4].0 = "1 (dull, acoustic)".into();
     legend.push(("no value".into(), hex(GREY), Some(values.iter().filter(|v| v.is_none()).count())));
     let title = if label == crate::sections::map::MEASURED { "acousticness (Spotify)".to_string() } else { format!("{label} ({PROXY_FORMULA})") };
-    Colouring { key: "acousticness", title, codes, palette, legend, labels: Vec::new() }
+    Colouring { key: "by_acousticness", title, codes, palette, legend, labels: Vec::new() }
 }
 
 /// The HDBSCAN, K-Means and DBSCAN colourings, each cluster labelled with its most common genre.
@@ -332,9 +332,9 @@ fn clusterings(ctx: &Ctx, songs: &Songs, xy: &[(u16, u16)], catalogue: &Catalogu
         let names: Vec<String> = clusters.iter().map(|c| format!("cluster {c}")).collect();
         let genres = most_common_genres(songs, &categories, clusters.len(), catalogue);
         let key = match method {
-            HDBSCAN => "hdbscan",
-            KMEANS => "kmeans",
-            _ => "dbscan",
+            HDBSCAN => "by_hdbscan",
+            KMEANS => "by_kmeans",
+            _ => "by_dbscan",
         };
         out.push(categorical((key, title), xy, &categories, &names, "noise", genres));
     }

@@ -223,7 +223,8 @@ void main() {
       gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
       gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
       gl.enable(gl.BLEND);
-      gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
+      // Colours blend; alpha stays 1, since the page composites the canvas by its alpha.
+      gl.blendFuncSeparate(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA, gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
       this.layer = gl.createFramebuffer();
       this.layerPixels = gl.createRenderbuffer();
       this.layerKey = null;
@@ -383,8 +384,9 @@ void main() {
       const width = Math.max(1, this.map.clientWidth);
       const height = Math.max(1, this.map.clientHeight);
       for (const canvas of [$('points'), this.marks]) {
-        canvas.width = Math.round(width * devicePixelRatio);
-        canvas.height = Math.round(height * devicePixelRatio);
+        // Setting a canvas's size clears it, even to the same size.
+        const [w, h] = [Math.round(width * devicePixelRatio), Math.round(height * devicePixelRatio)];
+        if (canvas.width !== w || canvas.height !== h) [canvas.width, canvas.height] = [w, h];
       }
       if (this.view) [this.view.width, this.view.height] = [width, height];
     }
@@ -488,6 +490,7 @@ void main() {
 
     setupControls() {
       const select = $('colouring');
+      if (this.meta.colourings.length === 0) this.meta.colourings.push({ key: 'none', title: 'one colour', palette: ['#1f77b4'], legend: [], labels: [] });
       this.meta.colourings.forEach((c, i) => {
         const option = element('option', c.title);
         option.value = String(i);
@@ -561,7 +564,7 @@ void main() {
       const c = this.meta.colourings[index];
       if (!c) return;
       this.colouring = c;
-      this.points.setColouring(this.a[c.key], c.palette);
+      this.points.setColouring(this.a[c.key] || new Uint16Array(this.n), c.palette);
       const legend = $('legend');
       legend.replaceChildren();
       const shown = c.legend.length > 31 ? c.legend.slice(0, 30) : c.legend;
@@ -594,7 +597,7 @@ void main() {
     // First genre, clusters and length of a song.
     describe(song) {
       const clusters = this.meta.colourings
-        .filter((c) => c.key === 'hdbscan' || c.key === 'kmeans' || c.key === 'dbscan')
+        .filter((c) => ['by_hdbscan', 'by_kmeans', 'by_dbscan'].includes(c.key))
         .map((c) => c.title.split(' ')[0] + ': ' + c.legend[this.a[c.key][song]][0]);
       return [this.genre(song), ...clusters, duration(this.a.duration[song])].join(' · ');
     }
