@@ -464,3 +464,37 @@ fn reading(ctx: &Ctx, embedding: &Embedding, songs: &Songs) -> String {
         fit.unwrap_or_default()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_centre_is_the_song_nearest_the_mean() {
+        // Code 1: three songs in a row, the middle one is the centre; code 0 has no song.
+        let xy = [(0, 0), (10, 0), (30, 0), (500, 500)];
+        let codes = [1, 1, 1, 2];
+        assert_eq!(centres(&xy, &codes, 3), vec![None, Some((10, 0)), Some((500, 500))]);
+    }
+
+    #[test]
+    fn categories_count_grey_first_and_label_the_largest() {
+        let xy = [(0, 0), (1, 1), (2, 2), (9, 9)];
+        let names = ["a".to_string(), "b".to_string()];
+        let colouring = categorical(("k", "t"), &xy, &[Some(1), Some(1), None, Some(0)], &names, "none", vec![Some("A".into()), None]);
+        assert_eq!(colouring.codes, vec![2, 2, 0, 1]);
+        let counts: Vec<Option<usize>> = colouring.legend.iter().map(|l| l.2).collect();
+        assert_eq!(counts, vec![Some(1), Some(1), Some(2)]);
+        assert_eq!(colouring.palette[0], hex(GREY));
+        // Only labelled categories get a label on the map.
+        assert_eq!(colouring.labels, vec![("A".to_string(), (9, 9))]);
+    }
+
+    #[test]
+    fn continuous_values_take_viridis_steps_and_grey_when_missing() {
+        let colouring = continuous(&[Some(0.0), Some(1.0), None, Some(0.5)], "x");
+        assert_eq!(colouring.codes, vec![1, STEPS as u16, 0, 129]);
+        assert_eq!(colouring.palette.len(), STEPS + 1);
+        assert_eq!(colouring.palette[1], hex(viridis(0.0)));
+    }
+}

@@ -809,11 +809,15 @@ void main() {
       select.dispatchEvent(new Event('change'));
       out.colourings[option.textContent] = Array.from($('legend').children, (li) => li.textContent);
     }
+    // Back to the first colouring and the whole map, the selection kept (for screenshots).
+    select.value = '0';
+    select.dispatchEvent(new Event('change'));
+    app.fit();
+    app.drawNow();
     if (params.has('bench')) {
       const box = $('search');
       box.value = '';
       box.dispatchEvent(new Event('input'));
-      app.fit();
       app.drawNow();
       const hovers = [];
       let seed = 12345;

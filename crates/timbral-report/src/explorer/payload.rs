@@ -117,6 +117,8 @@ impl LogScale {
 mod tests {
     use std::io::Read as _;
 
+    use base64::Engine as _;
+
     use super::*;
 
     #[test]
