@@ -3,7 +3,8 @@
 //! own event handlers (synthetic mouse and input events at the songs' screen positions) and
 //! writes what it then shows into `<pre id="selftest">`, which `--dump-dom` prints. Checked on
 //! the fixture catalogue, whose titles include hostile markup, and on the bundled sample run
-//! through features, cluster and similarity. Skipped, with a message, only without Chromium.
+//! through features, cluster and similarity (`TIMBRAL_SAMPLE_DIR=dir` keeps that workdir).
+//! Skipped, with a message, only without Chromium.
 
 mod common;
 
@@ -119,23 +120,30 @@ fn the_explorer_shows_hovers_searches_and_recommends_on_the_fixture() {
     }
     assert!(std::fs::read_to_string(&summary.index).unwrap().contains("<a href=\"explorer.html\">"), "index.html links the explorer");
 
-    let params = [("hover", HOSTILE_TITLES[0]), ("search", "Artist C|sONG 1"), ("click", "Song 33")];
+    let params = [("hover", HOSTILE_TITLES[0]), ("search", "Artist C|sONG 1|artist e"), ("click", "Song 33")];
     let Some(Explored { result, dom, .. }) = explore(&summary.explorer.path, &params) else { return };
     assert_eq!((&result["songs"], &result["drawn"]), (&Value::from(120), &Value::from(120)));
     assert_eq!(result["tooltip"], HOSTILE_TITLES[0], "hovering the song shows its title, as text");
     assert!(dom.contains("&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"), "the hostile title shows as text");
-    assert!(!dom.contains("data-pwned") && !dom.contains("<img") && !dom.contains("<svg"), "a title became markup");
+    // As text the second title holds `setAttribute('data-pwned','1')`; run, it sets the attribute.
+    assert!(!dom.contains("data-pwned=\"1\"") && !dom.contains("<img") && !dom.contains("<svg"), "a title became markup");
 
     // Artist C (art02) has songs 20..29; no other title or artist contains the text.
     let artist = &result["searches"][0];
     let expected: BTreeSet<String> = (20..30).map(|i| format!("Song {i}")).collect();
     assert_eq!(artist["count"], 10);
     assert_eq!(texts(&artist["titles"]).into_iter().collect::<BTreeSet<_>>(), expected);
-    // Case-insensitive substring of titles: Song 1, 10..19, 100..119.
+    // Case-insensitive substring of titles: Song 1, 10..19 and 100..119.
     let title = &result["searches"][1];
     let expected: BTreeSet<String> = [1].into_iter().chain(10..20).chain(100..120).map(|i| format!("Song {i}")).collect();
     assert_eq!(title["count"], expected.len());
     assert_eq!(texts(&title["titles"]).into_iter().collect::<BTreeSet<_>>(), expected);
+
+    // Artist E's songs, the two hostile titles among them, listed as text.
+    let hostile = texts(&result["searches"][2]["titles"]);
+    assert_eq!(hostile.len(), 10);
+    assert!(HOSTILE_TITLES.iter().all(|t| hostile.contains(&t.to_string())), "{hostile:?}");
+    assert!(dom.contains("&lt;svg onload="), "the second hostile title shows as text");
 
     assert_eq!(result["selected"], "Song 33");
     let answer = recommend_songs(&workdir, &TrackQuery::Title("Song 33".into()), 5, Filters::default()).unwrap();
@@ -170,8 +178,10 @@ fn sample_workdir(dir: &std::path::Path) -> Workdir {
 
 #[test]
 fn the_explorer_lists_what_timbral_recommend_lists_on_the_bundled_sample() {
-    let dir = tempfile::tempdir().unwrap();
-    let workdir = sample_workdir(dir.path());
+    // TIMBRAL_SAMPLE_DIR keeps the sample's workdir and its report (for docs/explorer.png).
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = std::env::var_os("TIMBRAL_SAMPLE_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| scratch.path().to_path_buf());
+    let workdir = sample_workdir(&dir);
     let summary = write_report(&workdir, &ReportOptions::default()).unwrap();
     let tracks = workdir.read_table(Table::Tracks).unwrap();
     let column = |name| -> Vec<String> { tracks.column(name).unwrap().str().unwrap().iter().map(|v| v.unwrap().to_string()).collect() };

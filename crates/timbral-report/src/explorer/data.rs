@@ -359,8 +359,9 @@ fn most_common_genres(songs: &Songs, categories: &[Option<usize>], n: usize, cat
         .collect()
 }
 
-/// Each song's first `k` recommendations as page positions (song-major, [`NONE`] when absent)
-/// and log-coded distances; returns what the page needs to read them.
+/// Each song's first `k` recommendations as page positions (rank-major: every song's first,
+/// then every song's second, ...; [`NONE`] when absent) and log-coded distances; returns what
+/// the page needs to read them.
 fn recommendations(ctx: &Ctx, songs: &Songs, k: usize, payload: &mut Payload) -> Result<Value, String> {
     use cols::recommendations::{DISTANCE, RANK, REC_TRACK_ID, SPACE, TRACK_ID};
     let t = Table::Recommendations;
@@ -379,13 +380,18 @@ fn recommendations(ctx: &Ctx, songs: &Songs, k: usize, payload: &mut Payload) ->
         if let (Some(&p), Some(&q)) = (songs.position.get(seed), songs.position.get(rec))
             && (1..=k as i64).contains(&rank)
         {
-            let slot = p as usize * k + rank as usize - 1;
+            let slot = (rank as usize - 1) * songs.len() + p as usize;
             (rows[slot], codes[slot]) = (q, scale.encode(distance));
         }
     }
     drop(frame);
+    // Rank after rank, each distance as its step from the song's previous one (distances grow
+    // with rank, so the steps are small numbers, which compress better).
+    for slot in (songs.len()..codes.len()).rev() {
+        codes[slot] = codes[slot].wrapping_sub(codes[slot - songs.len()]);
+    }
     payload.u32s("rec_song", &rows);
-    payload.u16s("rec_distance", &codes);
+    payload.u16s("rec_distance_steps", &codes);
     let stored = ctx.inputs.scalar(t, col(RANK).cast(DataType::Float64).max())?.unwrap_or(0.0) as usize;
     Ok(json!({ "k": k, "stored": stored, "scale": scale.json(), "space": first_space(ctx, t, SPACE) }))
 }

@@ -607,9 +607,11 @@ void main() {
       if (!recs) return [];
       const decodeDistance = distanceDecoder(recs.scale);
       const out = [];
+      let code = 0;
       for (let r = 0; r < recs.k; r++) {
-        const other = this.a.rec_song[song * recs.k + r];
-        if (other !== NONE) out.push({ song: other, rank: r + 1, distance: decodeDistance(this.a.rec_distance[song * recs.k + r]) });
+        const other = this.a.rec_song[r * this.n + song];
+        code = (code + this.a.rec_distance_steps[r * this.n + song]) & 0xffff;
+        if (other !== NONE) out.push({ song: other, rank: r + 1, distance: decodeDistance(code) });
       }
       return out;
     }

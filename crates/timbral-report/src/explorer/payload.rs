@@ -93,7 +93,7 @@ impl LogScale {
             None => Self::MISSING,
             Some(v) if !v.is_finite() => Self::MISSING,
             Some(v) if v <= 0.0 => 0,
-            Some(v) if self.hi <= self.lo => 1,
+            Some(_) if self.hi <= self.lo => 1,
             Some(v) => 1 + ((v / self.lo).ln() / (self.hi / self.lo).ln() * Self::TOP).round().clamp(0.0, Self::TOP) as u16,
         }
     }

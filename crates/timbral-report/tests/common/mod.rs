@@ -19,7 +19,7 @@ use timbral_core::{Table, Workdir, cols};
 pub const EVIL_ARTIST: &str = "<script>alert(1)</script>";
 pub const EVIL_GENRE: &str = "<b>bold</b> & co";
 pub const EVIL_TITLE: &str = "\"Quotes\" & <i>tags</i>";
-/// Titles of songs 1 and 2 in the evil fixture: markup that would end a `<script>` element or
+/// Titles of songs 40 and 41 in the evil fixture (artist E, not among the report's examples): markup that would end a `<script>` element or
 /// an attribute and run code (the second marks `<body>` if it ever runs).
 pub const HOSTILE_TITLES: [&str; 2] = [
     "</script><img src=x onerror=alert(1)>",
@@ -184,7 +184,7 @@ pub fn build(dir: &Path, fixture: Fixture) -> Workdir {
     let titles: Vec<String> = (0..n)
         .map(|i| match i {
             0 if fixture.evil => EVIL_TITLE.to_string(),
-            1 | 2 if fixture.evil => HOSTILE_TITLES[i - 1].to_string(),
+            40 | 41 if fixture.evil => HOSTILE_TITLES[i - 40].to_string(),
             _ => format!("Song {i}"),
         })
         .collect();
