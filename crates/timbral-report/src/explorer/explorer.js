@@ -363,9 +363,9 @@ void main() {
       this.sizeCanvas();
       this.fit();
       this.setupControls();
+      // Resizing clears the canvases: redraw before that frame is painted.
       new ResizeObserver(() => {
-        this.sizeCanvas();
-        this.requestDraw();
+        if (this.sizeCanvas()) this.drawNow();
       }).observe(this.map);
     }
 
@@ -383,12 +383,17 @@ void main() {
     sizeCanvas() {
       const width = Math.max(1, this.map.clientWidth);
       const height = Math.max(1, this.map.clientHeight);
+      let changed = false;
       for (const canvas of [$('points'), this.marks]) {
         // Setting a canvas's size clears it, even to the same size.
         const [w, h] = [Math.round(width * devicePixelRatio), Math.round(height * devicePixelRatio)];
-        if (canvas.width !== w || canvas.height !== h) [canvas.width, canvas.height] = [w, h];
+        if (canvas.width !== w || canvas.height !== h) {
+          [canvas.width, canvas.height] = [w, h];
+          changed = true;
+        }
       }
       if (this.view) [this.view.width, this.view.height] = [width, height];
+      return changed;
     }
 
     // The whole map in view.

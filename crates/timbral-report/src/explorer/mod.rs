@@ -67,13 +67,14 @@ fn page(meta: &str, base64: &str) -> String {
     format!(
         r#"{head}<main id="explorer">
 <aside>
-<p id="reading" class="reading"></p>
 <label>Colour by <select id="colouring"></select></label>
 <ul id="legend"></ul>
 <label>Search <input id="search" type="search" placeholder="title or artist" autocomplete="off"></label>
 <p id="search-count"></p>
 <ol id="search-results"></ol>
 <div id="detail"></div>
+<h3>About this map</h3>
+<p id="reading" class="reading"></p>
 <ul id="notes"></ul>
 </aside>
 <div id="map"><canvas id="points"></canvas><canvas id="marks"></canvas><div id="tooltip" hidden></div><p id="status">Loading the catalogue…</p></div>
