@@ -6,6 +6,8 @@
 # Prints the report's wall time and peak RSS (/usr/bin/time -v), the size of explorer.html,
 # and from the browser (bench/explorer_browser.py, Playwright on /usr/bin/chromium, installed
 # in bench/.venv): page ready (first draw), full redraw, hover, search and click times.
+# PROFILE=dev builds the report crate at opt-level 3 on a debug build's dependencies (opt-level
+# 2), for a machine where a release build of Polars takes too long; the default is release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 songs=${1:?usage: bench/explorer.sh SONGS}
@@ -15,8 +17,13 @@ if [ ! -x bench/.venv/bin/python ] || ! bench/.venv/bin/python -c "import playwr
   python3 -m venv bench/.venv
   bench/.venv/bin/pip install --quiet playwright
 fi
-cargo build --release --quiet -p timbral-report --example report_at_scale
-bin=${CARGO_TARGET_DIR:-target}/release/examples/report_at_scale
+if [ "${PROFILE:-release}" = dev ]; then
+  cargo build --quiet --config 'profile.dev.package.timbral-report.opt-level=3' -p timbral-report --example report_at_scale
+  bin=${CARGO_TARGET_DIR:-target}/debug/examples/report_at_scale
+else
+  cargo build --release --quiet -p timbral-report --example report_at_scale
+  bin=${CARGO_TARGET_DIR:-target}/release/examples/report_at_scale
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "writing $songs songs / $((songs / 10)) artists / 2000 genres (not timed)"

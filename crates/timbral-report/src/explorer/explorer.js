@@ -413,9 +413,13 @@ void main() {
       this.fullPpu = ppu;
     }
 
-    toScreen(i) {
+    // Screen position (CSS pixels in the map) of quantised coordinates, and of a song.
+    project(qx, qy) {
       const v = this.view;
-      return [(this.a.x[i] / QUANT - v.cx) * v.ppu + v.width / 2, v.height / 2 - (this.a.y[i] / QUANT - v.cy) * v.ppu];
+      return [(qx / QUANT - v.cx) * v.ppu + v.width / 2, v.height / 2 - (qy / QUANT - v.cy) * v.ppu];
+    }
+    toScreen(i) {
+      return this.project(this.a.x[i], this.a.y[i]);
     }
     fromScreen(sx, sy) {
       const v = this.view;
@@ -455,7 +459,7 @@ void main() {
       ctx.textAlign = 'center';
       ctx.lineJoin = 'round';
       for (const [text, x, y] of this.colouring.labels) {
-        const [sx, sy] = [(x / QUANT - this.view.cx) * this.view.ppu + this.view.width / 2, this.view.height / 2 - (y / QUANT - this.view.cy) * this.view.ppu];
+        const [sx, sy] = this.project(x, y);
         ctx.lineWidth = 3;
         ctx.strokeStyle = 'rgba(255,255,255,0.9)';
         ctx.strokeText(text, sx, sy);
