@@ -24,6 +24,10 @@ const MAP_LABELS: usize = 40;
 const STEPS: usize = 256;
 /// Quantised coordinates span 0..=QUANT.
 const QUANT: f64 = u16::MAX as f64;
+/// Recommendations the page holds at most, over all songs: five per song up to 600,000 songs,
+/// fewer above (three at a million), so that a million songs stay within 40 MB (a random page
+/// position and its distance take about 3.5 bytes gzipped).
+const RECOMMENDATION_SLOTS: usize = 3_000_000;
 /// A missing row (no recommendation, no similar artist).
 const NONE: u32 = u32::MAX;
 
@@ -169,7 +173,8 @@ pub fn build(ctx: &Ctx) -> Result<Explorer, String> {
     }
 
     let neighbours = ctx.opts.neighbours;
-    let recommendations = match recommendations(ctx, &songs, neighbours, &mut payload) {
+    let shown = neighbours.min((RECOMMENDATION_SLOTS / songs.len()).max(1));
+    let recommendations = match recommendations(ctx, &songs, shown, &mut payload) {
         Ok(found) => found,
         Err(why) => {
             notes.push(format!("No recommendations: {why}."));

@@ -565,7 +565,7 @@ void main() {
       const recs = this.meta.recommendations;
       if (!recs) return '';
       const space = recs.space ? ' in the ' + recs.space + ' representation' : '';
-      const stored = recs.stored > recs.k ? ` (the page holds each song's top ${recs.k} of the table's ${recs.stored}, to stay small at a million songs)` : '';
+      const stored = recs.stored > recs.k ? ` (the page holds each song's top ${recs.k} of the table's ${recs.stored}: at most 3,000,000 in all, so that a million songs fit in 40 MB)` : '';
       return `Recommendations are the nearest songs${space}${stored}.`;
     }
 
