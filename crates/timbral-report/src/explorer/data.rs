@@ -127,8 +127,8 @@ pub fn build(ctx: &Ctx) -> Result<Explorer, String> {
     payload.u16s("x", &xy.iter().map(|p| p.0).collect::<Vec<_>>());
     payload.u16s("y", &xy.iter().map(|p| p.1).collect::<Vec<_>>());
 
-    let genre_rank: HashMap<&str, u32> = catalogue.genres.iter().enumerate().map(|(i, (g, _))| (g.as_str(), i as u32)).collect();
-    let first_genre: Vec<u32> = songs.tracks.iter().map(|t| t.and_then(|t| t.genres.first()).map_or(0, |g| genre_rank[&**g] + 1)).collect();
+    let genres = SongGenres::new(&songs, catalogue);
+    let first_genre: Vec<u32> = (0..songs.len()).map(|p| genres.of(p).first().map_or(0, |g| g + 1)).collect();
     payload.u32s("first_genre", &first_genre);
     let durations: Vec<u16> = songs
         .tracks
@@ -152,7 +152,7 @@ pub fn build(ctx: &Ctx) -> Result<Explorer, String> {
 
     let mut notes = Vec::new();
     let mut colourings = Vec::new();
-    match clusterings(ctx, &songs, &xy, catalogue) {
+    match clusterings(ctx, &songs, &xy, (&genres, catalogue)) {
         Ok(found) => colourings.extend(found),
         Err(why) => notes.push(format!("No cluster colouring: {why}.")),
     }
@@ -165,8 +165,8 @@ pub fn build(ctx: &Ctx) -> Result<Explorer, String> {
         colourings.push(categorical(("by_genre", "top genres"), &xy, &categories, &top, "other or none", labels));
     }
     match acousticness(ctx, embedding) {
-        Ok((values, label)) => colourings.push(continuous(&songs.permute(&values), label)),
-        Err(why) => notes.push(why),
+        Ok((values, label)) => colourings.push(continuous(&songs.permute(values), label)),
+        Err(why) => notes.push(why.clone()),
     }
     for colouring in &colourings {
         payload.u16s(colouring.key, &colouring.codes);
@@ -309,11 +309,12 @@ fn continuous(values: &[Option<f64>], label: &str) -> Colouring {
 }
 
 /// The HDBSCAN, K-Means and DBSCAN colourings, each cluster labelled with its most common genre.
-fn clusterings(ctx: &Ctx, songs: &Songs, xy: &[(u16, u16)], catalogue: &Catalogue) -> Result<Vec<Colouring>, String> {
+fn clusterings(ctx: &Ctx, songs: &Songs, xy: &[(u16, u16)], (genres, catalogue): (&SongGenres, &Catalogue)) -> Result<Vec<Colouring>, String> {
     use cols::clusters::{DBSCAN, HDBSCAN, KMEANS, TRACK_ID};
     let t = Table::Clusters;
     let frame = ctx.inputs.columns(t, &[TRACK_ID, HDBSCAN, KMEANS, DBSCAN])?;
     let ids = str_column(&frame, t, TRACK_ID).map_err(|e| e.to_string())?;
+    let positions: Vec<Option<u32>> = ids.iter().map(|id| songs.position.get(id?).copied()).collect();
     let mut out = Vec::new();
     for (method, title) in [
         (HDBSCAN, "HDBSCAN clusters (on the n-D UMAP)"),
@@ -322,11 +323,9 @@ fn clusterings(ctx: &Ctx, songs: &Songs, xy: &[(u16, u16)], catalogue: &Catalogu
     ] {
         let labels = i64s(&frame, t, method).map_err(|e| e.to_string())?;
         let mut by_song: Vec<Option<i64>> = vec![None; songs.len()];
-        for (id, label) in ids.iter().zip(labels) {
-            if let (Some(id), Some(label)) = (id, label)
-                && let Some(&p) = songs.position.get(id)
-            {
-                by_song[p as usize] = Some(label);
+        for (p, label) in positions.iter().zip(labels) {
+            if let (Some(p), Some(label)) = (p, label) {
+                by_song[*p as usize] = Some(label);
             }
         }
         let mut clusters: Vec<i64> = by_song.iter().flatten().copied().filter(|&l| l >= 0).collect();
@@ -335,33 +334,56 @@ fn clusterings(ctx: &Ctx, songs: &Songs, xy: &[(u16, u16)], catalogue: &Catalogu
         let index: HashMap<i64, usize> = clusters.iter().enumerate().map(|(i, &c)| (c, i)).collect();
         let categories: Vec<Option<usize>> = by_song.iter().map(|l| l.and_then(|l| index.get(&l).copied())).collect();
         let names: Vec<String> = clusters.iter().map(|c| format!("cluster {c}")).collect();
-        let genres = most_common_genres(songs, &categories, clusters.len(), catalogue);
+        let labels = most_common_genres(genres, &categories, clusters.len(), catalogue);
         let key = match method {
             HDBSCAN => "by_hdbscan",
             KMEANS => "by_kmeans",
             _ => "by_dbscan",
         };
-        out.push(categorical((key, title), xy, &categories, &names, "noise", genres));
+        out.push(categorical((key, title), xy, &categories, &names, "noise", labels));
     }
     Ok(out)
 }
 
 /// Each category's most common genre over its songs' genre lists (ties: the more common genre
 /// in the catalogue).
-fn most_common_genres(songs: &Songs, categories: &[Option<usize>], n: usize, catalogue: &Catalogue) -> Vec<Option<String>> {
-    let rank: HashMap<&str, usize> = catalogue.genres.iter().enumerate().map(|(i, (g, _))| (g.as_str(), i)).collect();
-    let mut counts: Vec<HashMap<usize, usize>> = vec![HashMap::new(); n];
-    for (track, category) in songs.tracks.iter().zip(categories) {
-        if let (Some(track), Some(c)) = (track, category) {
-            for genre in &track.genres {
-                *counts[*c].entry(rank[&**genre]).or_default() += 1;
+fn most_common_genres(genres: &SongGenres, categories: &[Option<usize>], n: usize, catalogue: &Catalogue) -> Vec<Option<String>> {
+    let mut counts: Vec<HashMap<u32, usize>> = vec![HashMap::new(); n];
+    for (p, category) in categories.iter().enumerate() {
+        if let Some(c) = category {
+            for &genre in genres.of(p) {
+                *counts[*c].entry(genre).or_default() += 1;
             }
         }
     }
     counts
         .into_iter()
-        .map(|c| c.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(g, _)| catalogue.genres[g].0.clone()))
+        .map(|c| c.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(g, _)| catalogue.genres[g as usize].0.clone()))
         .collect()
+}
+
+/// Each song's genres as ranks in the catalogue's genre list (0: the most common), in page order.
+struct SongGenres {
+    start: Vec<u32>,
+    ranks: Vec<u32>,
+}
+
+impl SongGenres {
+    fn new(songs: &Songs, catalogue: &Catalogue) -> SongGenres {
+        let rank: HashMap<&str, u32> = catalogue.genres.iter().enumerate().map(|(i, (g, _))| (g.as_str(), i as u32)).collect();
+        let mut start = Vec::with_capacity(songs.len() + 1);
+        let mut ranks = Vec::new();
+        start.push(0);
+        for track in &songs.tracks {
+            ranks.extend(track.iter().flat_map(|t| t.genres.iter().map(|g| rank[&**g])));
+            start.push(ranks.len() as u32);
+        }
+        SongGenres { start, ranks }
+    }
+
+    fn of(&self, song: usize) -> &[u32] {
+        &self.ranks[self.start[song] as usize..self.start[song + 1] as usize]
+    }
 }
 
 /// Each song's first `k` recommendations as page positions (rank-major: every song's first,

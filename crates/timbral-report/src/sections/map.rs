@@ -60,9 +60,9 @@ fn mapped_space(ctx: &Ctx) -> String {
 
 fn acousticness_map(ctx: &Ctx, figures: &mut Figures, s: &mut Section, embedding: &Embedding) -> Result<()> {
     let (values, label) = match acousticness(ctx, embedding) {
-        Ok(found) => found,
+        Ok((values, label)) => (values, *label),
         Err(why) => {
-            s.notice(why);
+            s.notice(why.clone());
             return Ok(());
         }
     };
@@ -81,7 +81,7 @@ fn acousticness_map(ctx: &Ctx, figures: &mut Figures, s: &mut Section, embedding
         "map_acousticness.png",
         Size::HALF,
         (&title, &caption),
-        |area| scatter_values(area, &title, &embedding.xy, &values, label),
+        |area| scatter_values(area, &title, &embedding.xy, values, label),
     )
 }
 
@@ -91,15 +91,21 @@ pub const PROXY: &str = "acousticness proxy";
 
 /// Each map song's acousticness in [0, 1], aligned with the embedding, and its label
 /// ([`MEASURED`] or [`PROXY`]): measured when `audio_features` has it for any song, else the
-/// proxy; the error says why neither is available.
-pub fn acousticness(ctx: &Ctx, embedding: &Embedding) -> std::result::Result<(Vec<Option<f64>>, &'static str), String> {
-    if let Some(values) = measured_acousticness(ctx, embedding) {
-        return Ok((values, MEASURED));
-    }
-    proxy_acousticness(ctx, embedding)
-        .map(|values| (values, PROXY))
-        .map_err(|why| format!("Neither measured acousticness nor the timbre features for its proxy are available: {why}."))
+/// proxy; the error says why neither is available. Computed once per report: the map and the
+/// explorer both colour by it.
+pub fn acousticness<'c>(ctx: &'c Ctx, embedding: &Embedding) -> &'c Acousticness {
+    ctx.acousticness.get_or_init(|| {
+        if let Some(values) = measured_acousticness(ctx, embedding) {
+            return Ok((values, MEASURED));
+        }
+        proxy_acousticness(ctx, embedding)
+            .map(|values| (values, PROXY))
+            .map_err(|why| format!("Neither measured acousticness nor the timbre features for its proxy are available: {why}."))
+    })
 }
+
+/// Acousticness by map song and its label, or why there is none.
+pub type Acousticness = std::result::Result<(Vec<Option<f64>>, &'static str), String>;
 
 /// Acousticness from `audio_features`, aligned with the map, when any song has it.
 fn measured_acousticness(ctx: &Ctx, embedding: &Embedding) -> Option<Vec<Option<f64>>> {

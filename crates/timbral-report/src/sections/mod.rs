@@ -28,6 +28,8 @@ pub struct Ctx<'a> {
     pub catalogue: std::result::Result<Catalogue, String>,
     pub embedding: std::result::Result<Embedding, String>,
     pub opts: &'a ReportOptions,
+    /// Filled by [`map::acousticness`] on first use.
+    pub acousticness: std::cell::OnceCell<map::Acousticness>,
 }
 
 impl<'a> Ctx<'a> {
@@ -35,7 +37,7 @@ impl<'a> Ctx<'a> {
         let inputs = Inputs::load(workdir);
         let catalogue = Catalogue::load(&inputs);
         let embedding = Embedding::load(&inputs);
-        Ctx { inputs, catalogue, embedding, opts }
+        Ctx { inputs, catalogue, embedding, opts, acousticness: std::cell::OnceCell::new() }
     }
 }
 
