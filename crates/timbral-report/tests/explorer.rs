@@ -163,7 +163,7 @@ fn the_explorer_shows_hovers_searches_and_recommends_on_the_fixture() {
 fn sample_workdir(dir: &std::path::Path) -> Workdir {
     let workdir = Workdir::new(dir);
     let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample");
-    for table in [Table::Tracks, Table::Artists, Table::Segments] {
+    for table in [Table::Tracks, Table::Artists, Table::Segments, Table::Embeddings] {
         let path = workdir.table_path(table);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::copy(sample.join(format!("{}.parquet", table.name())), path).unwrap();

@@ -15,7 +15,7 @@ use crate::catalogue::{Catalogue, Embedding, Track};
 use crate::format::int;
 use crate::inputs::{f64s, i64s, str_column, strs};
 use crate::plot::colors::{category, viridis, GREY};
-use crate::sections::map::{acousticness, top_genre_categories, PROXY_FORMULA};
+use crate::sections::map::{acousticness, mapped_space, top_genre_categories, PROXY_FORMULA};
 use crate::sections::Ctx;
 
 /// Most labelled clusters on the map; smaller ones are only in the legend.
@@ -477,24 +477,24 @@ fn similar_artists(ctx: &Ctx, songs: &Songs, k: usize, payload: &mut Payload) ->
 /// What the map is and how to read it, in plain language.
 fn reading(ctx: &Ctx, embedding: &Embedding, songs: &Songs) -> String {
     let fit = ctx.inputs.get(Table::ClusterModel).ok().and_then(|model| {
-        use cols::cluster_model::{FEATURE_SET, SONGS, UMAP_METRIC, UMAP_MIN_DIST, UMAP_N_NEIGHBORS};
+        use cols::cluster_model::{SONGS, UMAP_METRIC, UMAP_MIN_DIST, UMAP_N_NEIGHBORS};
         let t = Table::ClusterModel;
-        let text = |name| strs(model, t, name).ok()?.into_iter().next().flatten();
         let number = |name| f64s(model, t, name).ok()?.into_iter().next().flatten();
+        let fitted = number(SONGS)? as usize;
         Some(format!(
-            " of the {} timbre features (n_neighbors = {}, min_dist = {}, {} metric; fitted on {} songs{})",
-            text(FEATURE_SET)?,
+            " (n_neighbors = {}, min_dist = {}, {} metric; fitted on {} songs{})",
             number(UMAP_N_NEIGHBORS)?,
             number(UMAP_MIN_DIST)?,
-            text(UMAP_METRIC)?,
-            int(number(SONGS)? as usize),
-            if (number(SONGS)? as usize) < embedding.xy.len() { ", the others placed into that fit" } else { "" },
+            strs(model, t, UMAP_METRIC).ok()?.into_iter().next().flatten()?,
+            int(fitted),
+            if fitted < embedding.xy.len() { ", the others placed into that fit" } else { "" },
         ))
     });
     format!(
-        "Each dot is one of {} songs on the 2-D UMAP map{}: songs whose timbre is alike sit close together; the axes have no units, only distances matter. Point at a dot to see the song, search titles and artists, and click a song to mark its recommendations (the nearest songs, from the recommendations table) and its artist's other songs, and to list the artist's nearest and farthest artists. Colour the map by a clustering, by genre or by acousticness; each cluster is labelled at its centre with its most common genre.",
+        "Each dot is one of {} songs on the 2-D UMAP map{}: songs that sound alike sit close together; the axes have no units, only distances matter. {} Point at a dot to see the song, search titles and artists, and click a song to mark its recommendations (the nearest songs, from the recommendations table) and its artist's other songs, and to list the artist's nearest and farthest artists. Colour the map by a clustering, by genre or by acousticness; each cluster is labelled at its centre with its most common genre.",
         int(songs.len()),
-        fit.unwrap_or_default()
+        fit.unwrap_or_default(),
+        mapped_space(ctx),
     )
 }
 

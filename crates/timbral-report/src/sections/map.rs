@@ -46,7 +46,7 @@ pub fn build(ctx: &Ctx, figures: &mut Figures) -> Result<Section> {
 }
 
 /// Which song representation the map and the clusters were computed in (`cluster_model.space`).
-fn mapped_space(ctx: &Ctx) -> String {
+pub fn mapped_space(ctx: &Ctx) -> String {
     let space = ctx.inputs.get(Table::ClusterModel).ok().and_then(|frame| {
         frame.column(cols::cluster_model::SPACE).ok()?.str().ok()?.get(0).map(str::to_string)
     });
