@@ -4,7 +4,7 @@ crates/timbral-report/src/explorer/explorer.js) times its event handlers until t
 finished on the GPU. Driven by Playwright rather than `chromium --dump-dom`, because the
 virtual time that --dump-dom needs stops the page's clock inside a task.
 
-    python bench/explorer_browser.py PAGE HOVER_TITLE SEARCH [SEARCH ...]
+    python bench/explorer_browser.py PAGE TITLE SEARCH [SEARCH ...]   (TITLE: hovered, then clicked)
 """
 import json
 import sys
@@ -26,7 +26,7 @@ ARGS = [
 
 def main(page_path, hover, searches):
     fragment = "selftest&" + urllib.parse.urlencode(
-        {"hover": hover, "search": "|".join(searches), "bench": "50"}, quote_via=urllib.parse.quote
+        {"hover": hover, "search": "|".join(searches), "click": hover, "bench": "50"}, quote_via=urllib.parse.quote
     )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
