@@ -16,8 +16,10 @@ use timbral_cluster::{ClusterParams, ParamGuard, PlaceOptions, PlacementModel};
 use timbral_core::error::panic_message;
 use timbral_core::neighbors::KnnMethod;
 use timbral_core::{FeatureSet, Workdir, errors_log};
-use timbral_ingest::audio::{AnalyzerConfig, AudioFile, AudioIngestOptions, MetadataOverrides, analyse_files, find_audio_files};
-use timbral_ingest::tables::{segments_frame, tracks_frame};
+use timbral_ingest::audio::{
+    AnalyzerConfig, AudioFile, AudioIngestOptions, EmbedOptions, MetadataOverrides, analyse_files, find_audio_files,
+};
+use timbral_ingest::tables::{embeddings_frame, segments_frame, tracks_frame};
 
 use crate::arrow::{Table, import_frame};
 
@@ -72,11 +74,17 @@ fn scan(py: Python<'_>, dirs: Vec<PathBuf>) -> PyResult<(Table, Table)> {
     })
 }
 
-/// Analyses audio files exactly as `timbral ingest audio` does: (tracks, segments, errors) in
-/// the table contract. `relative` gives each file's `location` (default: its file name); a
-/// file that cannot be analysed becomes an `errors` row.
+/// Analyses audio files exactly as `timbral ingest audio` does: (tracks, segments, embeddings,
+/// errors) in the table contract. `relative` gives each file's `location` (default: its file
+/// name); a file that cannot be analysed becomes an `errors` row. With `embed`, each song's
+/// musicnn embedding over at most `max_patches` patches (`ingest audio --max-patches`);
+/// without, `embeddings` has no rows.
 #[pyfunction]
-#[pyo3(signature = (paths, relative = None, metadata = None, threads = 0, file_timeout = 600.0))]
+#[pyo3(signature = (
+    paths, relative = None, metadata = None, threads = 0, file_timeout = 600.0, embed = true,
+    max_patches = EmbedOptions::default().max_patches,
+))]
+#[allow(clippy::too_many_arguments)]
 fn analyze(
     py: Python<'_>,
     paths: Vec<PathBuf>,
@@ -84,7 +92,9 @@ fn analyze(
     metadata: Option<PathBuf>,
     threads: usize,
     file_timeout: f64,
-) -> PyResult<(Table, Table, Table)> {
+    embed: bool,
+    max_patches: usize,
+) -> PyResult<(Table, Table, Table, Table)> {
     if let Some(relative) = &relative
         && relative.len() != paths.len()
     {
@@ -96,6 +106,9 @@ fn analyze(
     }
     if !(file_timeout.is_finite() && file_timeout > 0.0) {
         return Err(TimbralError::new_err(format!("`file_timeout`: {file_timeout} is not a positive number of seconds")));
+    }
+    if max_patches == 0 {
+        return Err(TimbralError::new_err("`max_patches`: 0; a song's embedding needs at least 1 patch"));
     }
     run(py, threads, || {
         let files: Vec<AudioFile> = paths
@@ -112,12 +125,14 @@ fn analyze(
         let overrides = metadata.as_deref().map(MetadataOverrides::read).transpose()?;
         let options = AudioIngestOptions {
             analyzer: AnalyzerConfig { time_limit: Some(std::time::Duration::from_secs_f64(file_timeout)), ..Default::default() },
+            embed: embed.then_some(EmbedOptions { max_patches }),
             ..Default::default()
         };
         let analysed = analyse_files(&files, &options, overrides.as_ref());
         let tracks = tracks_frame(&analysed.batch.tracks)?;
         let segments = segments_frame(&analysed.batch.segments)?;
-        Ok((table(tracks), table(segments), table(errors_log::errors_frame(&analysed.errors)?)))
+        let embeddings = embeddings_frame(&analysed.batch.embeddings)?;
+        Ok((table(tracks), table(segments), table(embeddings), table(errors_log::errors_frame(&analysed.errors)?)))
     })
 }
 
@@ -302,6 +317,8 @@ fn _timbral(m: &Bound<'_, PyModule>) -> PyResult<()> {
     timbral_core::progress::set_quiet(true);
     m.add("TimbralError", m.py().get_type::<TimbralError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // `analyze`'s default, for the Python wrapper's signature.
+    m.add("DEFAULT_MAX_PATCHES", EmbedOptions::default().max_patches)?;
     m.add_class::<Table>()?;
     m.add_class::<Model>()?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;

@@ -93,11 +93,12 @@ def test_analyze_equals_ingest_audio(library, ingested):
     files, scan_errors = timbral.scan([library])
     assert scan_errors.num_rows == 0
     assert "broken.ogg" in files["relative"].to_pylist()
-    tracks, segments, errors = timbral.analyze(
+    tracks, segments, embeddings, errors = timbral.analyze(
         files["path"].to_pylist(), files["relative"].to_pylist(), metadata=library / "meta.csv", threads=2
     )
     assert_frames_close(by_track(tracks), read(ingested, "interim", "tracks"))
     assert_frames_close(by_track(segments, "seg"), read(ingested, "interim", "segments"), rtol=0)
+    assert_frames_close(by_track(embeddings), read(ingested, "interim", "embeddings"), rtol=0)
     # The corrupt file is an errors row, as in the CLI's ingest_errors.
     cli_errors = read(ingested, "interim", "ingest_errors")
     assert errors.column_names == cli_errors.column_names
@@ -109,7 +110,24 @@ def test_analysis_ignores_the_thread_count(library):
     paths = sorted(str(p) for p in library.glob("0*"))
     one = timbral.analyze(paths, threads=1)
     two = timbral.analyze(paths, threads=2)
-    assert one[0].equals(two[0]) and one[1].equals(two[1])
+    assert one[0].equals(two[0]) and one[1].equals(two[1]) and one[2].equals(two[2])
+
+
+def test_analyze_embeds_each_song_unless_told_not_to(library):
+    path = [library / "00-clip.ogg"]
+    tracks, _, embeddings, _ = timbral.analyze(path)
+    assert embeddings["track_id"].to_pylist() == tracks["track_id"].to_pylist()
+    assert embeddings["model"].to_pylist() == ["MSD_musicnn"]
+    assert embeddings.column_names[4:] == [f"emb_{i}" for i in range(200)]
+    assert len(embeddings["top_tags"][0]) == 3
+    assert 1 <= embeddings["patches"][0].as_py() <= timbral.DEFAULT_MAX_PATCHES
+    assert timbral.analyze(path, max_patches=1)[2]["patches"].to_pylist() == [1]
+    # `ingest audio --no-embed`: the same analysis, an empty table of the same schema.
+    plain_tracks, _, none, errors = timbral.analyze(path, embed=False)
+    assert plain_tracks.equals(tracks) and errors.num_rows == 0
+    assert none.num_rows == 0 and none.schema == embeddings.schema
+    with pytest.raises(timbral.TimbralError, match="max_patches"):
+        timbral.analyze(path, max_patches=0)
 
 
 def test_features_and_merged_moments_equal_the_features_stage(ingested):
@@ -213,7 +231,7 @@ def test_errors_name_the_file_table_or_column(tmp_path, ingested):
         timbral.Model(tmp_path)
     (tmp_path / "data" / "processed").mkdir(parents=True)
     shutil.copy(ingested / "data/processed/features.parquet", tmp_path / "data/processed/features.parquet")
-    with pytest.raises(timbral.TimbralError, match="table `scaler` not found"):
+    with pytest.raises(timbral.TimbralError, match="table `cluster_model` not found"):
         timbral.Model(tmp_path)
     with pytest.raises(timbral.TimbralError, match="nonexistent"):
         timbral.scan([tmp_path / "nonexistent"])

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import polars as pl
 import psutil
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 import timbral
@@ -151,17 +153,43 @@ def assert_ingest_equal(workdir: Path, reference: Path) -> None:
     assert_same(table(workdir, "interim", "tracks"), table(reference, "interim", "tracks"))
     assert_same(table(workdir, "interim", "artists"), table(reference, "interim", "artists"))
     assert_same(table(workdir, "processed", "features"), table(reference, "processed", "features"), rtol=1e-9)
+    # The same Rust code on the same decoded signal: equal to the last bit.
+    assert_same(table(workdir, "interim", "embeddings"), table(reference, "interim", "embeddings"))
     errors = table(workdir, "interim", "ingest_errors")
     assert_same(errors, table(reference, "interim", "ingest_errors"), skip={"at"})
     assert errors["location"].to_list()[-1].endswith("broken.ogg")
 
 
+def test_a_task_nests_each_files_segments_and_embedding_in_its_row(audio):
+    """What an ingest task yields (no Spark needed): per track one row with its features, its
+    segments and its embedding, equal to `timbral.analyze`'s tables; per failure an error row."""
+    relative = [r for r in timbral.scan([audio])[0]["relative"].to_pylist() if r != "broken.ogg"][:2] + ["broken.ogg"]
+    paths = [str(audio / r) for r in relative]
+    schema = tspark._file_schema(segments=True, embed=True, max_patches=timbral.DEFAULT_MAX_PATCHES)
+    rows = tspark._rows_of_files(paths, relative, None, 1, timbral.DEFAULT_MAX_PATCHES, schema)
+    assert rows.schema == schema
+    _, segments, embeddings, errors = timbral.analyze(paths, relative)
+    ok = rows.filter(pc.is_valid(rows["track_id"])).sort_by("track_id")
+    for nested, want in [
+        (ok["embedding"], embeddings.sort_by("track_id")),
+        (pc.list_flatten(ok["segments"]), segments.sort_by([("track_id", "ascending"), ("seg", "ascending")])),
+    ]:
+        got = pa.Table.from_struct_array(nested)
+        assert got.column_names == want.column_names[1:]
+        for name in got.column_names:
+            assert got[name].to_pylist() == want[name].to_pylist(), name
+    assert rows.filter(pc.is_valid(rows["error_location"]))["error_location"].to_pylist() == errors["location"].to_pylist()
+
+
 def test_spark_ingest_equals_the_single_machine_ingest(ingested, reference):
     assert_ingest_equal(ingested, reference)
-    # timbral itself reads the partitioned tables.
-    out = subprocess.run([BIN, "--workdir", str(ingested), "sql", "SELECT count(*) AS n FROM features", "--format", "csv"],
-                         check=True, capture_output=True, text=True).stdout
-    assert out.split()[-1] == str(table(reference, "processed", "features").height)
+    # timbral itself reads the partitioned tables, Spark's int64 `patches` cast back to u32.
+    for query in ["SELECT count(*) AS n FROM features", "SELECT track_id, patches FROM embeddings ORDER BY track_id"]:
+        spark_out, cli_out = (
+            subprocess.run([BIN, "--workdir", str(wd), "sql", query, "--format", "csv"], check=True, capture_output=True, text=True).stdout
+            for wd in (ingested, reference)
+        )
+        assert spark_out == cli_out, query
 
 
 def test_spark_run_equals_fit_on_the_sample_then_place(spark, audio, reference, tmp_path):
@@ -183,8 +211,9 @@ def test_spark_run_equals_fit_on_the_sample_then_place(spark, audio, reference, 
         if f.name != "features.parquet":
             shutil.copy(f, single / "data" / "processed" / f.name)
     cli(single, "place")
-    # Without `--segments` the Spark workdir has no segments table, so `auto` is the UMAP space.
-    cli(single, "similarity", "--space", "umap")
+    # The Spark workdir has every song's embedding (and, without `--segments`, no segments), so
+    # `auto` recommends in the musicnn space.
+    cli(single, "similarity", "--space", "musicnn")
     for name in ["embedding", "clusters", "scaler", "model_selection"]:
         assert_same(table(workdir, "processed", name), table(single, "processed", name), rtol=1e-12)
     for name in ["artist_similarity", "recommendations", "intra_artist", "genre_density"]:

@@ -1,4 +1,5 @@
-"""timbral from Python: the Rust crates' audio analysis, features, placement and similarity.
+"""timbral from Python: the Rust crates' audio analysis and embeddings, features, placement and
+similarity.
 
 Every function takes Arrow data (anything with ``__arrow_c_stream__``: a pyarrow Table,
 a polars DataFrame, a pandas DataFrame) and returns ``pyarrow.Table`` objects in timbral's
@@ -18,7 +19,10 @@ from . import _timbral
 from ._timbral import TimbralError
 
 __version__ = _timbral.__version__
+# Patches embedded per song at most by default (`timbral ingest audio --max-patches`).
+DEFAULT_MAX_PATCHES: int = _timbral.DEFAULT_MAX_PATCHES
 __all__ = [
+    "DEFAULT_MAX_PATCHES",
     "Model",
     "TimbralError",
     "analyze",
@@ -66,19 +70,27 @@ def analyze(
     metadata: str | PathLike | None = None,
     threads: int = 0,
     file_timeout: float = 600.0,
-) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """Analyses audio files as ``timbral ingest audio`` does: ``(tracks, segments, errors)``.
+    embed: bool = True,
+    max_patches: int = DEFAULT_MAX_PATCHES,
+) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
+    """Analyses audio files as ``timbral ingest audio`` does: ``(tracks, segments, embeddings,
+    errors)``.
 
     ``relative`` gives each file's ``location`` (and its key in the ``metadata`` CSV);
-    default: the file name. A file that cannot be analysed becomes an ``errors`` row."""
-    tracks, segments, errors = _timbral.analyze(
+    default: the file name. A file that cannot be analysed becomes an ``errors`` row.
+    ``embeddings`` holds each song's musicnn embedding (``model``, ``patches``, ``top_tags``,
+    ``emb_0..emb_199``) over at most ``max_patches`` 3-second patches, as ``ingest audio
+    --max-patches``; with ``embed=False`` (``--no-embed``) it has no rows."""
+    tracks, segments, embeddings, errors = _timbral.analyze(
         [fspath(p) for p in paths],
         None if relative is None else list(relative),
         None if metadata is None else fspath(metadata),
         threads,
         file_timeout,
+        embed,
+        max_patches,
     )
-    return _table(tracks), _table(segments), _table(errors)
+    return _table(tracks), _table(segments), _table(embeddings), _table(errors)
 
 
 def features(segments, set: str = "seed", sections=None, threads: int = 0, errors: bool = False):

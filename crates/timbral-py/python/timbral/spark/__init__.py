@@ -1,8 +1,9 @@
 """timbral on Spark: the same Rust code as the command line, scheduled by Spark.
 
-* ``ingest``: one ``mapInArrow`` task per partition of audio paths runs ``timbral.analyze`` and
-  ``timbral.features`` on its files (segments never cross the network) and yields one row per
-  file; the rows are persisted and written as the interim and processed tables.
+* ``ingest``: one ``mapInArrow`` task per partition of audio paths runs ``timbral.analyze``
+  (analysis and musicnn embedding of each file, decoded once) and ``timbral.features`` on its
+  files (segments never cross the network) and yields one row per file; the rows are persisted
+  and written as the interim and processed tables.
 * ``run``: ingest, then fit ``timbral.cluster`` on a seeded sample on the driver, ship the
   fitted workdir to every executor (``SparkContext.addFile``), place every other song with
   ``mapInArrow`` (``timbral.Model.place``), and run ``timbral.similarity`` on the driver.
@@ -92,30 +93,50 @@ def _schema_of(schema: pa.Schema) -> pa.Schema:
     return pa.schema([pa.field(f.name, _plain(f.type)) for f in schema])
 
 
-def _file_schema(segments: bool) -> pa.Schema:
+def _file_schema(segments: bool, embed: bool, max_patches: int) -> pa.Schema:
     """The row a task yields per input file: the track, its features, optionally its
-    segments, and the error of a file that failed (prefixed ``error_``)."""
-    probe_tracks, probe_segments, probe_errors = timbral.analyze([])
+    segments and its embedding (a struct, null for a song without one), and the error of a file
+    that failed (prefixed ``error_``). The probe checks the options on the driver, before any
+    task could fail on them."""
+    probe_tracks, probe_segments, probe_embeddings, probe_errors = timbral.analyze([], embed=embed, max_patches=max_patches)
     features = timbral.features(probe_segments).schema
     fields = list(_schema_of(probe_tracks.schema))
     fields += [f for f in _schema_of(features) if f.name != "track_id"]
     if segments:
         seg = pa.struct([f for f in _schema_of(probe_segments.schema) if f.name != "track_id"])
         fields.append(pa.field("segments", pa.list_(seg)))
+    if embed:
+        fields.append(pa.field("embedding", pa.struct([f for f in _schema_of(probe_embeddings.schema) if f.name != "track_id"])))
     fields += [pa.field(f"error_{f.name}", _plain(f.type)) for f in probe_errors.schema]
     return pa.schema(fields)
 
 
-def _rows_of_files(paths, relative, metadata, threads, schema: pa.Schema) -> pa.Table:
+def _structs(table: pa.Table, mask: pa.Array | None = None) -> pa.StructArray:
+    """The rows of ``table`` as one struct array, null where ``mask`` is true."""
+    return pa.StructArray.from_arrays([c.combine_chunks() for c in table.columns], table.column_names, mask=mask)
+
+
+def _rows_of(ids, table: pa.Table) -> pa.Array:
+    """The row of ``table`` holding each of the track ``ids`` (null where it has none)."""
+    row_of = {t: i for i, t in enumerate(table["track_id"].to_pylist())}
+    return pa.array([row_of.get(t) for t in ids], pa.int64())
+
+
+def _rows_of_files(paths, relative, metadata, threads, max_patches, schema: pa.Schema) -> pa.Table:
     """The analysis of some files, as rows of ``schema``: one per track, one per failure."""
-    tracks, segments, errors = timbral.analyze(paths, relative, metadata, threads)
+    embed = "embedding" in schema.names
+    tracks, segments, embeddings, errors = timbral.analyze(
+        paths, relative, metadata, threads, embed=embed, max_patches=max_patches
+    )
     features, excluded = timbral.features(segments, threads=threads, errors=True)
     ids = tracks["track_id"].to_pylist()
-    row_of = {t: i for i, t in enumerate(features["track_id"].to_pylist())}
-    rows = pa.array([row_of.get(t) for t in ids], pa.int64())
+    rows = _rows_of(ids, features)
     columns = {name: tracks[name] for name in tracks.column_names}
     for name in features.column_names[1:]:
         columns[name] = features[name].take(rows)
+    if embed:
+        rows = _rows_of(ids, embeddings)
+        columns["embedding"] = _structs(embeddings.drop_columns(["track_id"]).take(rows), mask=rows.is_null())
     if "segments" in schema.names:
         # `analyze` emits each track's segments as one contiguous run of rows.
         first, counts = {}, {}
@@ -127,8 +148,7 @@ def _rows_of_files(paths, relative, metadata, threads, schema: pa.Schema) -> pa.
         for t in ids:
             offsets.append(offsets[-1] + counts.get(t, 0))
         body = segments.drop_columns(["track_id"]).take(pa.array(order, pa.int64()))
-        structs = pa.StructArray.from_arrays(body.columns, body.column_names)
-        columns["segments"] = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), structs)
+        columns["segments"] = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), _structs(body))
     good = pa.table(columns)
     # Tracks `features` leaves out get the row `timbral features` writes (stage `features`).
     failures = pa.concat_tables([errors, excluded])
@@ -144,9 +164,19 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     )
 
 
-def ingest(spark, dirs, workdir, metadata=None, segments=False, partitions=None, threads_per_task=1):
-    """Analysis and features of the audio under ``dirs`` into ``workdir``; returns the persisted
-    per-file DataFrame (the caller unpersists it)."""
+def ingest(
+    spark,
+    dirs,
+    workdir,
+    metadata=None,
+    segments=False,
+    embed=True,
+    max_patches=timbral.DEFAULT_MAX_PATCHES,
+    partitions=None,
+    threads_per_task=1,
+):
+    """Analysis, embeddings (unless not ``embed``) and features of the audio under ``dirs``
+    into ``workdir``; returns the persisted per-file DataFrame (the caller unpersists it)."""
     from pyspark import SparkFiles, StorageLevel
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
@@ -161,7 +191,7 @@ def ingest(spark, dirs, workdir, metadata=None, segments=False, partitions=None,
         sc.addFile(str(Path(metadata).resolve()))
         meta_name = Path(metadata).name
     partitions = partitions or min(files.num_rows, max(2 * sc.defaultParallelism, -(-files.num_rows // FILES_PER_PARTITION)))
-    schema = _file_schema(segments)
+    schema = _file_schema(segments, embed, max_patches)
     log.info("%d audio files in %d partitions", files.num_rows, partitions)
     paths = sc.parallelize(list(zip(files["path"].to_pylist(), files["relative"].to_pylist())), partitions)
 
@@ -170,7 +200,9 @@ def ingest(spark, dirs, workdir, metadata=None, segments=False, partitions=None,
         for batch in batches:
             for at in range(0, batch.num_rows, FILES_PER_CALL):
                 chunk = batch.slice(at, FILES_PER_CALL)
-                rows = _rows_of_files(chunk["path"].to_pylist(), chunk["relative"].to_pylist(), meta, threads_per_task, schema)
+                rows = _rows_of_files(
+                    chunk["path"].to_pylist(), chunk["relative"].to_pylist(), meta, threads_per_task, max_patches, schema
+                )
                 yield from rows.to_batches()
 
     per_file = (
@@ -179,7 +211,8 @@ def ingest(spark, dirs, workdir, metadata=None, segments=False, partitions=None,
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
     track_cols = [f.name for f in _schema_of(timbral.analyze([])[0].schema)]
-    feature_cols = ["track_id"] + [n for n in schema.names if n not in track_cols and n != "segments" and not n.startswith("error_")]
+    nested = ["segments", "embedding"]
+    feature_cols = ["track_id"] + [n for n in schema.names if n not in track_cols + nested and not n.startswith("error_")]
     ok = per_file.filter(F.col("track_id").isNotNull())
     # The same content in two partitions: keep the first file, as `timbral ingest audio` does.
     # Only the (rare) duplicated ids are broadcast; segments are never shuffled.
@@ -197,6 +230,16 @@ def ingest(spark, dirs, workdir, metadata=None, segments=False, partitions=None,
     write(ok.filter(F.col("t0").isNotNull()).select(feature_cols), "processed", "features")
     if segments:
         write(ok.select("track_id", F.posexplode("segments")).select("track_id", "col.*"), "interim", "segments")
+    if embed:
+        write(ok.filter(F.col("embedding").isNotNull()).select("track_id", "embedding.*"), "interim", "embeddings")
+    # An optional table left by an earlier ingest would describe another library (and decide
+    # `similarity`'s `auto` space): the tables written here replace the workdir's.
+    for table in [name for name, wanted in [("segments", segments), ("embeddings", embed)] if not wanted]:
+        stale = wd / "data" / "interim" / f"{table}.parquet"
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink(missing_ok=True)
     artists = ok.groupBy("artist_id").agg(
         F.min_by("artist_name", "track_id").alias("artist_name"),
         F.array_sort(F.array_distinct(F.flatten(F.collect_list("genres")))).alias("genres"),

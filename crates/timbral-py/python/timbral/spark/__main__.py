@@ -9,6 +9,8 @@ import sys
 import time
 from importlib import metadata
 
+from timbral import DEFAULT_MAX_PATCHES
+
 from . import ingest, run, session
 
 INSTALL = "pip install './crates/timbral-py[spark]' (in a clone), or pip install --find-links dist 'timbral[spark]' (a built wheel in dist/)"
@@ -48,6 +50,8 @@ def main(argv=None) -> int:
     parser.add_argument("--metadata", help="CSV of path, artist, title, album, genre overrides (as `timbral ingest audio`)")
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--segments", action="store_true", help="also write the interim segments table")
+    parser.add_argument("--no-embed", action="store_true", help="skip the musicnn embeddings (as `timbral ingest audio --no-embed`)")
+    parser.add_argument("--max-patches", type=int, default=DEFAULT_MAX_PATCHES, help="3-second patches embedded per song at most")
     parser.add_argument("--partitions", type=int, help="partitions of the file list (default: 2 x the cluster's cores)")
     parser.add_argument("--threads-per-task", type=int, default=1, help="analysis threads in each task (match spark.task.cpus)")
     parser.add_argument("--sample", type=int, default=100_000, help="run: songs the cluster model is fitted on (seeded)")
@@ -63,7 +67,14 @@ def main(argv=None) -> int:
     started = time.time()
     spark = session(args.master, progress=not args.quiet)
     spark.sparkContext.setLogLevel("ERROR")
-    options = dict(metadata=args.metadata, segments=args.segments, partitions=args.partitions, threads_per_task=args.threads_per_task)
+    options = dict(
+        metadata=args.metadata,
+        segments=args.segments,
+        embed=not args.no_embed,
+        max_patches=args.max_patches,
+        partitions=args.partitions,
+        threads_per_task=args.threads_per_task,
+    )
     try:
         if args.command == "ingest":
             ingest(spark, args.audio, args.workdir, **options).unpersist()
