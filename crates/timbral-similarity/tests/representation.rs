@@ -85,3 +85,61 @@ fn compare_scores_a_library_with_a_known_answer() {
     let (low, high) = auc.ci.unwrap();
     assert!((0.0..=1.0).contains(&low) && low <= high && high <= 1.0, "{auc:?}");
 }
+
+/// A `segments` table of `tracks` songs with `per_track` segments each, timbre from a seeded
+/// generator (every other column constant).
+fn write_segments(workdir: &timbral_core::Workdir, tracks: usize, per_track: usize) {
+    use polars::prelude::*;
+    use timbral_core::{ColumnType, Table};
+    let rows = tracks * per_track;
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % 10_000) as f32 / 100.0
+    };
+    let columns = Table::Segments
+        .spec()
+        .columns
+        .iter()
+        .map(|c| {
+            let name = c.name.as_str().into();
+            match c.ty {
+                ColumnType::Str => Column::new(name, (0..rows).map(|r| format!("song{}", r / per_track)).collect::<Vec<_>>()),
+                ColumnType::U32 => Column::new(name, (0..rows).map(|r| (r % per_track) as u32).collect::<Vec<_>>()),
+                ColumnType::F32 => Column::new(name, (0..rows).map(|_| next()).collect::<Vec<_>>()),
+                ColumnType::F64 => Column::new(name, vec![0.5f64; rows]),
+                other => panic!("no test values for {other:?}"),
+            }
+        })
+        .collect();
+    workdir.write_table(Table::Segments, &mut DataFrame::new_infer_height(columns).unwrap()).unwrap();
+}
+
+#[test]
+fn the_codebook_is_stored_with_its_seed_and_reused_by_queries() {
+    use timbral_core::{Table, Workdir};
+    use timbral_similarity::representation::codebook::{CodebookUse, histograms};
+    let dir = tempfile::tempdir().unwrap();
+    let workdir = Workdir::new(dir.path());
+    write_segments(&workdir, 6, 40);
+    // A query on a workdir without a stored codebook fits one in memory and writes nothing.
+    let in_memory = histograms(&workdir, CodebookUse::Query).unwrap();
+    assert!(!workdir.has_table(Table::CodebookModel));
+    let stage = histograms(&workdir, CodebookUse::Stage(42)).unwrap();
+    assert_eq!(stage, in_memory, "the query codebook has the stage's default seed");
+    let stored = workdir.read_table(Table::CodebookModel).unwrap();
+    assert_eq!(stored.height(), 12, "one row per timbre coefficient");
+    let seed = |frame: &polars::prelude::DataFrame| frame.column("seed").unwrap().u64().unwrap().get(0).unwrap();
+    assert_eq!(seed(&stored), 42);
+    // The stored codebook reads back exactly: the same histograms for queries and the same seed.
+    assert_eq!(histograms(&workdir, CodebookUse::Query).unwrap(), stage);
+    let before = std::fs::read(workdir.table_path(Table::CodebookModel)).unwrap();
+    histograms(&workdir, CodebookUse::Stage(42)).unwrap();
+    assert_eq!(std::fs::read(workdir.table_path(Table::CodebookModel)).unwrap(), before, "same seed: reused, not refitted");
+    // Another seed refits and replaces it.
+    let other = histograms(&workdir, CodebookUse::Stage(7)).unwrap();
+    assert_eq!(seed(&workdir.read_table(Table::CodebookModel).unwrap()), 7);
+    assert_ne!(other, stage);
+}
