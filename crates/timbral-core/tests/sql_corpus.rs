@@ -192,3 +192,18 @@ fn order_by_all_sorts_on_every_selected_column() {
     assert_eq!(names.len(), 22);
     assert_eq!(names, sorted);
 }
+
+#[test]
+fn issue_29s_first_query_as_typed_gives_duckdbs_counts() {
+    let answers: Value = serde_json::from_slice(&std::fs::read(fixtures().join("answers.json")).unwrap()).unwrap();
+    let tie_broken = answers["queries"].as_array().unwrap().iter().find(|q| q["name"] == "issue_top_artists").unwrap();
+    let want: Vec<f64> = tie_broken["rows"].as_array().unwrap().iter().map(|r| r[1].as_f64().unwrap()).collect();
+
+    let dir = sample_workdir();
+    let mut session = SqlSession::open(&Workdir::new(dir.path()));
+    let sql = "SELECT artist_name, count(*) FROM tracks GROUP BY artist_name ORDER BY count(*) DESC LIMIT 5";
+    let frame = session.query(sql).unwrap();
+    // Three artists tie for 5th place with 6 songs: the counts are determined, the 5th name is not.
+    let got: Vec<f64> = rows_of(&frame).iter().map(|r| r[1].as_f64().unwrap()).collect();
+    assert_eq!(got, want);
+}
