@@ -128,3 +128,15 @@ def test_without_the_extra_the_job_names_the_missing_packages_and_the_install_li
     assert result.returncode == 2, result
     assert "pyspark (not installed)" in result.stderr and "pandas (not installed)" in result.stderr, result.stderr
     assert "timbral-py[spark]" in result.stderr, result.stderr
+
+
+def test_an_old_package_is_named_with_the_version_the_extra_needs(monkeypatch):
+    import timbral.spark.__main__ as job
+
+    requires = ['pyspark<5,>=4 ; extra == "spark"', 'pandas<3,>=2.2 ; extra == "spark"', 'pytest>=8 ; extra == "test"']
+    installed = {"pyspark": "4.0.1", "pandas": "2.1.4"}
+    monkeypatch.setattr(job.metadata, "requires", lambda name: requires)
+    monkeypatch.setattr(job.metadata, "version", lambda name: installed[name])
+    assert job.unmet_spark_requirements() == ["pandas (version 2.1.4 installed, >= 2.2 needed)"]
+    installed["pandas"] = "2.2.3"
+    assert job.unmet_spark_requirements() == []
