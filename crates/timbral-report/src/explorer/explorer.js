@@ -183,6 +183,16 @@ void main() {
   colour = vec4(1.0, 1.0, 1.0, 0.7);
 }`;
 
+  // Songs drawn while the map moves: all up to MOVING_POINTS, else an even sample of that many
+  // (a multiplicative hash of the position picks them, so no region is favoured).
+  const MOVING_POINTS = 150000;
+  function movingSample(count) {
+    const keep = Math.min(1, MOVING_POINTS / count) * 2 ** 32;
+    const out = [];
+    for (let i = 0; i < count; i++) if (Math.imul(i, 2654435761) >>> 0 < keep) out.push(i);
+    return new Uint32Array(out);
+  }
+
   function compile(gl, vertex, fragment) {
     const program = gl.createProgram();
     for (const [type, source] of [[gl.VERTEX_SHADER, vertex], [gl.FRAGMENT_SHADER, fragment]]) {
@@ -216,8 +226,12 @@ void main() {
       this.attribute('a_y', y, (loc) => gl.vertexAttribPointer(loc, 1, gl.UNSIGNED_SHORT, true, 0, 0));
       this.codes = this.attribute('a_code', new Uint16Array(this.count), (loc) => gl.vertexAttribIPointer(loc, 1, gl.UNSIGNED_SHORT, 0, 0));
       this.matches = gl.createBuffer();
-      gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.matches);
       this.matchCount = 0;
+      this.sample = gl.createBuffer();
+      const sample = movingSample(this.count);
+      gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.sample);
+      gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, sample, gl.STATIC_DRAW);
+      this.sampleCount = sample.length;
       this.palette = gl.createTexture();
       gl.bindTexture(gl.TEXTURE_2D, this.palette);
       gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
@@ -262,10 +276,13 @@ void main() {
     }
     // The songs drawn on top of the veil (none: no search).
     setMatches(songs) {
+      this.gl.bindBuffer(this.gl.ELEMENT_ARRAY_BUFFER, this.matches);
       this.gl.bufferData(this.gl.ELEMENT_ARRAY_BUFFER, songs, this.gl.DYNAMIC_DRAW);
       this.matchCount = songs.length;
     }
-    draw(view, size, alpha, searching) {
+    // `moving`: while the map is dragged or zoomed, a sample of the songs straight to the
+    // screen, so that software WebGL keeps up; the layer is redrawn once it stops.
+    draw(view, size, alpha, searching, moving) {
       const gl = this.gl;
       const { width, height } = gl.canvas;
       const key = [view.cx, view.cy, view.ppu, width, height, size].join();
@@ -277,27 +294,38 @@ void main() {
       gl.uniform1f(this.uniforms.u_alpha, alpha);
       gl.uniform1i(this.uniforms.u_palette, 0);
       gl.viewport(0, 0, width, height);
-      gl.bindFramebuffer(gl.FRAMEBUFFER, this.layer);
-      if (key !== this.layerKey) {
-        gl.bindRenderbuffer(gl.RENDERBUFFER, this.layerPixels);
-        gl.renderbufferStorage(gl.RENDERBUFFER, gl.RGBA8, width, height);
-        gl.framebufferRenderbuffer(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.RENDERBUFFER, this.layerPixels);
+      if (moving && this.sampleCount < this.count) {
+        gl.bindFramebuffer(gl.FRAMEBUFFER, null);
         gl.clearColor(1, 1, 1, 1);
         gl.clear(gl.COLOR_BUFFER_BIT);
         gl.uniform1i(this.uniforms.u_emphasis, 0);
-        gl.drawArrays(gl.POINTS, 0, this.count);
-        this.drawn = this.count;
-        this.layerKey = key;
+        gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.sample);
+        gl.drawElements(gl.POINTS, this.sampleCount, gl.UNSIGNED_INT, 0);
+        this.layerKey = null;
+      } else {
+        gl.bindFramebuffer(gl.FRAMEBUFFER, this.layer);
+        if (key !== this.layerKey) {
+          gl.bindRenderbuffer(gl.RENDERBUFFER, this.layerPixels);
+          gl.renderbufferStorage(gl.RENDERBUFFER, gl.RGBA8, width, height);
+          gl.framebufferRenderbuffer(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.RENDERBUFFER, this.layerPixels);
+          gl.clearColor(1, 1, 1, 1);
+          gl.clear(gl.COLOR_BUFFER_BIT);
+          gl.uniform1i(this.uniforms.u_emphasis, 0);
+          gl.drawArrays(gl.POINTS, 0, this.count);
+          this.drawn = this.count;
+          this.layerKey = key;
+        }
+        gl.bindFramebuffer(gl.READ_FRAMEBUFFER, this.layer);
+        gl.bindFramebuffer(gl.DRAW_FRAMEBUFFER, null);
+        gl.blitFramebuffer(0, 0, width, height, 0, 0, width, height, gl.COLOR_BUFFER_BIT, gl.NEAREST);
+        gl.bindFramebuffer(gl.FRAMEBUFFER, null);
       }
-      gl.bindFramebuffer(gl.READ_FRAMEBUFFER, this.layer);
-      gl.bindFramebuffer(gl.DRAW_FRAMEBUFFER, null);
-      gl.blitFramebuffer(0, 0, width, height, 0, 0, width, height, gl.COLOR_BUFFER_BIT, gl.NEAREST);
-      gl.bindFramebuffer(gl.FRAMEBUFFER, null);
       if (searching) {
         gl.useProgram(this.veil);
         gl.drawArrays(gl.TRIANGLES, 0, 3);
         gl.useProgram(this.program);
         gl.uniform1i(this.uniforms.u_emphasis, 1);
+        gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.matches);
         gl.drawElements(gl.POINTS, this.matchCount, gl.UNSIGNED_INT, 0);
       }
     }
@@ -357,6 +385,8 @@ void main() {
       this.marks = $('marks');
       this.tooltip = $('tooltip');
       this.pending = false;
+      this.movingUntil = 0;
+      this.restTimer = 0;
       this.baseSize = Math.max(1.5, Math.min(7, 9 - 1.25 * Math.log10(Math.max(this.n, 10))));
       this.alpha = this.n > 300000 ? 0.45 : this.n > 30000 ? 0.65 : 0.85;
       this.colouring = null;
@@ -445,8 +475,16 @@ void main() {
     }
     drawNow() {
       this.pending = false;
-      this.points.draw(this.view, this.pointSize(), this.alpha, this.searching);
+      const moving = performance.now() < this.movingUntil;
+      this.points.draw(this.view, this.pointSize(), this.alpha, this.searching, moving);
       this.drawMarks();
+    }
+    // The view changed under the pointer: quick frames now, every song once it rests.
+    moved() {
+      this.movingUntil = performance.now() + 300;
+      this.requestDraw();
+      clearTimeout(this.restTimer);
+      this.restTimer = setTimeout(() => this.requestDraw(), 350);
     }
 
     // The 2-D layer over the points: cluster labels, the selection, its recommendations and its
@@ -530,7 +568,7 @@ void main() {
           if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
           this.view.cx = drag.cx - dx / this.view.ppu;
           this.view.cy = drag.cy + dy / this.view.ppu;
-          this.requestDraw();
+          this.moved();
           return;
         }
         const rect = marks.getBoundingClientRect();
@@ -555,7 +593,7 @@ void main() {
           // Keep the point under the pointer where it is.
           this.view.cx = qx / QUANT - (sx - this.view.width / 2) / this.view.ppu;
           this.view.cy = qy / QUANT - (this.view.height / 2 - sy) / this.view.ppu;
-          this.requestDraw();
+          this.moved();
         },
         { passive: false },
       );
