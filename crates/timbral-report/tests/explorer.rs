@@ -159,7 +159,7 @@ fn the_explorer_shows_hovers_searches_and_recommends_on_the_fixture() {
 }
 
 /// The sample's interim tables, as `timbral run` installs them, run through the stages the
-/// explorer reads.
+/// explorer reads in the default space, as `timbral run` runs them.
 fn sample_workdir(dir: &std::path::Path) -> Workdir {
     let workdir = Workdir::new(dir);
     let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample");
@@ -170,8 +170,11 @@ fn sample_workdir(dir: &std::path::Path) -> Workdir {
     }
     timbral_features::compute_features(&workdir, timbral_features::FeatureSet::default()).unwrap();
     use timbral_cluster::ParamGuard as _;
-    timbral_cluster::run(&workdir, &timbral_cluster::ClusterParams::new(42).check().unwrap()).unwrap();
-    let params = timbral_similarity::SimilarityParams::builder().seed(42).check().unwrap();
+    let space = timbral_similarity::Space::default();
+    let params = timbral_cluster::ClusterParams::new(42).check().unwrap();
+    let input = timbral_similarity::representation::cluster_input(&workdir, space, params.feature_set(), params.seed()).unwrap();
+    timbral_cluster::run_on(&workdir, input, &params, std::time::Instant::now()).unwrap();
+    let params = timbral_similarity::SimilarityParams::builder().seed(42).space(space).check().unwrap();
     timbral_similarity::run(&workdir, &params).unwrap();
     workdir
 }

@@ -318,7 +318,7 @@ fn clusterings(ctx: &Ctx, songs: &Songs, xy: &[(u16, u16)], (genres, catalogue):
     let mut out = Vec::new();
     for (method, title) in [
         (HDBSCAN, "HDBSCAN clusters (on the n-D UMAP)"),
-        (KMEANS, "K-Means clusters (on the standardised features)"),
+        (KMEANS, "K-Means clusters"),
         (DBSCAN, "DBSCAN clusters (on the 2-D map)"),
     ] {
         let labels = i64s(&frame, t, method).map_err(|e| e.to_string())?;

@@ -437,8 +437,7 @@ void main() {
         if (y[i] > y1) y1 = y[i];
       }
       const [width, height] = [this.map.clientWidth || 1, this.map.clientHeight || 1];
-      const span = Math.max(x1 - x0, y1 - y0, 1) / QUANT;
-      const ppu = (0.92 * Math.min(width, height)) / span;
+      const ppu = 0.84 * QUANT * Math.min(width / Math.max(x1 - x0, 1), height / Math.max(y1 - y0, 1));
       this.view = { cx: (x0 + x1) / 2 / QUANT, cy: (y0 + y1) / 2 / QUANT, ppu, width, height };
       this.fullPpu = ppu;
     }
