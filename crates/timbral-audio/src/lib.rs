@@ -21,7 +21,7 @@ mod tempo;
 mod timbre;
 
 pub use analyze::{AnalysedFile, MIN_DURATION_S, SILENCE_PEAK_DBFS, analyze_file, analyze_file_keeping_signal, analyze_samples};
-pub use melspec::{MelSpectrogram, mel_spectrogram};
+pub use melspec::{MelSpectrogram, mel_frame_count, mel_spectrogram, mel_spectrogram_frames};
 pub use resample::resample_all;
 pub(crate) use analyze::Deadline;
 pub use error::{AudioError, IN_MEMORY_LABEL};

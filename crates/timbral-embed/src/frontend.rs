@@ -21,7 +21,17 @@ pub struct LogMel {
 /// to infinity under NumPy 2 above x = 6.55; the rounding to float16 is kept (the model was
 /// trained on it), the product and logarithm are computed in float32.
 pub fn log_mel(signal_16k: &[f32]) -> LogMel {
-    let mel = timbral_audio::mel_spectrogram(signal_16k, SAMPLE_RATE, N_FFT, HOP, N_MELS);
+    log_mel_frames(signal_16k, 0..frame_count(signal_16k.len()))
+}
+
+/// Frames of [`log_mel`] for a 16 kHz signal of `len` samples.
+pub fn frame_count(len: usize) -> usize {
+    timbral_audio::mel_frame_count(len, HOP)
+}
+
+/// The frames `frames` of [`log_mel`] alone.
+pub fn log_mel_frames(signal_16k: &[f32], frames: std::ops::Range<usize>) -> LogMel {
+    let mel = timbral_audio::mel_spectrogram_frames(signal_16k, SAMPLE_RATE, N_FFT, HOP, N_MELS, frames);
     let values = mel
         .power
         .iter()
@@ -71,6 +81,15 @@ mod tests {
         assert_eq!(picked.len(), 20);
         assert!(picked.windows(2).all(|w| w[0] < w[1]));
         assert!(picked[0] <= 5 && picked[19] >= 95);
+    }
+
+    #[test]
+    fn a_patch_computed_alone_equals_the_same_patch_of_the_whole_song() {
+        let signal: Vec<f32> = (0..120_000).map(|i| ((i as f32) * 0.037).sin() * 0.3).collect();
+        let whole = log_mel(&signal);
+        assert_eq!((whole.frames, whole.patch_count()), (frame_count(signal.len()), 2));
+        let alone = log_mel_frames(&signal, PATCH_FRAMES..2 * PATCH_FRAMES);
+        assert_eq!(alone.values, whole.patch(1));
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod weights;
 
 use std::sync::OnceLock;
 
-pub use frontend::{LogMel, chosen_patches, log_mel};
+pub use frontend::{LogMel, chosen_patches, frame_count, log_mel, log_mel_frames};
 pub use network::{EMBEDDING_DIM, Musicnn, PatchOutput, Scratch, TAGS};
 
 /// Sample rate the model was trained at.
@@ -93,14 +93,16 @@ pub fn embed_signal(
         resampled = timbral_audio::resample_all(signal, sample_rate, SAMPLE_RATE).map_err(EmbedError::InvalidInput)?;
         &resampled
     };
-    let mel = log_mel(signal_16k);
+    // Only the chosen patches' frames are computed, one patch at a time: the memory for a song
+    // does not grow with its length beyond the signal itself.
     let mut scratch = Scratch::default();
-    let outputs: Vec<PatchOutput> = if mel.patch_count() == 0 {
-        vec![model.forward(&mel.repeat_padded(), &mut scratch)]
+    let patches = frame_count(signal_16k.len()) / PATCH_FRAMES;
+    let outputs: Vec<PatchOutput> = if patches == 0 {
+        vec![model.forward(&log_mel(signal_16k).repeat_padded(), &mut scratch)]
     } else {
-        chosen_patches(mel.patch_count(), options.max_patches)
+        chosen_patches(patches, options.max_patches)
             .into_iter()
-            .map(|i| model.forward(mel.patch(i), &mut scratch))
+            .map(|i| model.forward(&log_mel_frames(signal_16k, i * PATCH_FRAMES..(i + 1) * PATCH_FRAMES).values, &mut scratch))
             .collect()
     };
     let mean = |part: fn(&PatchOutput) -> &[f32]| -> Vec<f32> {
