@@ -39,6 +39,11 @@ pub fn run_with(ctx: &Context, opts: &ReportOptions) -> anyhow::Result<()> {
     let summary = write_report(&ctx.workdir, opts)?;
     if !ctx.quiet {
         println!("wrote {} with {} figures", summary.index.display(), summary.figures.len());
+        let explorer = &summary.explorer;
+        match &explorer.notice {
+            Some(why) => println!("wrote {} ({why})", explorer.path.display()),
+            None => println!("wrote {} with {} songs", explorer.path.display(), explorer.songs),
+        }
         for (title, notices) in &summary.sections {
             for notice in notices {
                 println!("  {title}: {notice}");

@@ -53,6 +53,7 @@ pub fn execute(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         |name, skipped| println!("{name}: {skipped}"),
     )?;
     println!("report: {}", workdir.reports_dir().join("index.html").display());
+    println!("explorer: {}", workdir.reports_dir().join("explorer.html").display());
     Ok(())
 }
 
