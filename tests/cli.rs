@@ -225,3 +225,57 @@ fn every_subcommand_has_help_that_names_its_arguments() {
     let usage = String::from_utf8_lossy(&timbral(dir.path(), &["recommend"]).stderr).into_owned();
     assert!(usage.contains("<TRACK_ID | --title TEXT>"), "{usage}");
 }
+
+/// The sample's songs minus the first `removed` (by track id) in `embedding` and `clusters`:
+/// songs that reached `features` after the fit.
+fn forget_fitted_songs(root: &Path, removed: usize) -> Vec<String> {
+    let embedding = read(root, Table::Embedding);
+    let mut ids: Vec<String> = embedding.column("track_id").unwrap().str().unwrap().iter().flatten().map(str::to_string).collect();
+    ids.sort();
+    ids.truncate(removed);
+    let gone = Series::new("gone".into(), &ids);
+    for table in [Table::Embedding, Table::Clusters] {
+        let mut kept = read(root, table)
+            .lazy()
+            .filter(col("track_id").is_in(lit(gone.clone()).implode(false), false).not())
+            .collect()
+            .unwrap();
+        timbral_core::Workdir::new(root).write_table(table, &mut kept).unwrap();
+    }
+    ids
+}
+
+#[test]
+fn place_extends_a_fit_in_the_default_musicnn_space_and_keeps_the_fitted_songs() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&timbral(dir.path(), &["run"]));
+    let fit = read(dir.path(), Table::ClusterModel);
+    assert_eq!(fit.column("space").unwrap().str().unwrap().get(0), Some("musicnn"));
+    let full = read(dir.path(), Table::Clusters).sort(["track_id"], Default::default()).unwrap();
+    let removed = forget_fitted_songs(dir.path(), 10);
+    let before = read(dir.path(), Table::Embedding).sort(["track_id"], Default::default()).unwrap();
+    ok(&timbral(dir.path(), &["place"]));
+    let embedding = read(dir.path(), Table::Embedding).sort(["track_id"], Default::default()).unwrap();
+    assert_eq!(embedding.height(), full.height());
+    let placed: Vec<String> = embedding
+        .clone()
+        .lazy()
+        .filter(col("placed"))
+        .collect()
+        .unwrap()
+        .column("track_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(placed, removed);
+    // The fitted songs keep their places; placed songs join the K-Means cluster the full fit gave them.
+    let fitted = embedding.clone().lazy().filter(col("placed").not()).collect().unwrap();
+    assert!(fitted.select(["umap_x", "umap_y"]).unwrap().equals(&before.select(["umap_x", "umap_y"]).unwrap()));
+    let clusters = read(dir.path(), Table::Clusters).sort(["track_id"], Default::default()).unwrap();
+    let agree = clusters.column("kmeans").unwrap().equal(full.column("kmeans").unwrap()).unwrap().sum().unwrap();
+    assert!(agree >= 90, "{agree} of 93 songs in the same K-Means cluster as the full fit");
+}

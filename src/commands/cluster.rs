@@ -131,9 +131,18 @@ pub struct PlaceArgs {
     pub knn: KnnArg,
 }
 
-/// `timbral place`: extends the last fit with the songs `features` gained since.
+/// `timbral place`: extends the last fit with the songs `features` gained since, in the space
+/// the fit was made in.
 pub fn place(ctx: &Context, args: &PlaceArgs) -> anyhow::Result<()> {
-    let summary = timbral_cluster::place_new(&ctx.workdir, args.knn.into(), ctx.seed)?;
+    let fit = timbral_cluster::ClusterModel::read(&ctx.workdir)?;
+    let summary = if fit.space == Space::Study {
+        timbral_cluster::place_new(&ctx.workdir, args.knn.into(), ctx.seed)?
+    } else {
+        // Every song's coordinates as the cluster stage computed them (the stored codebook of
+        // the fit's seed, for `codebook`).
+        let input = timbral_similarity::representation::cluster_input(&ctx.workdir, fit.space, fit.feature_set, fit.seed)?;
+        timbral_cluster::place_new_from(&ctx.workdir, input.frame()?, args.knn.into(), ctx.seed)?
+    };
     if !ctx.quiet {
         println!(
             "place: {} new song(s) placed beside {} fitted; rerun `timbral similarity` to recommend them",

@@ -32,6 +32,6 @@ pub use linfa::ParamGuard;
 pub use model::ClusterModel;
 pub use output::{ClusterOutput, ClusterSummary};
 pub use pipeline::{cluster_in_space, cluster_matrix, run, run_on};
-pub use place::{PlaceOptions, PlaceSummary, Placement, PlacementModel, place_new};
+pub use place::{PlaceOptions, PlaceSummary, Placement, PlacementModel, place_new, place_new_from};
 pub use tables::{CLUSTER_TABLES, FeatureInput};
 pub use umap::{UmapModel, transform};

@@ -24,7 +24,7 @@ use polars::prelude::*;
 use timbral_core::contract::{PC_SCORES, loading_names, umap_nd_columns_in};
 use timbral_core::error::PolarsContext;
 use timbral_core::neighbors::{self, KnnMethod};
-use timbral_core::{Error, Result, Space, Table, Workdir, cols, matrix};
+use timbral_core::{Error, Result, Table, Workdir, cols, matrix};
 
 use crate::density::{HdbscanLabels, majority_labels};
 use crate::kmeans::KMeansModel;
@@ -44,9 +44,15 @@ pub struct PlaceSummary {
 }
 
 /// Places every song of `features` missing from `embedding`, seeded by `seed`; `knn` chooses
-/// how neighbours among the fitted songs are searched.
+/// how neighbours among the fitted songs are searched. For a fit of the study's features.
 pub fn place_new(workdir: &Workdir, knn: KnnMethod, seed: u64) -> Result<PlaceSummary> {
-    let features = workdir.read_table(Table::Features)?;
+    place_new_from(workdir, workdir.read_table(Table::Features)?, knn, seed)
+}
+
+/// [`place_new`] with the songs' coordinates in the fit's space given as `features`: a
+/// `track_id` column and the columns the fit's `scaler` names (for a fit in a representation,
+/// its coordinates as the cluster stage received them; their scaler is the identity).
+pub fn place_new_from(workdir: &Workdir, features: DataFrame, knn: KnnMethod, seed: u64) -> Result<PlaceSummary> {
     let model = PlacementModel::with_features(workdir, &features)?;
     let ids = matrix::strings(&features, Table::Features.name(), cols::features::TRACK_ID)?;
     let fitted: HashSet<&str> = model.track_ids.iter().map(String::as_str).collect();
@@ -165,16 +171,6 @@ fn labels(frame: &DataFrame, name: &str) -> Result<Vec<i32>> {
 /// The model stored in `workdir`, its reference the fitted songs' rows of `features`.
 fn read_fitted_state(workdir: &Workdir, features: &DataFrame) -> Result<PlacementModel> {
     let fit = ClusterModel::read(workdir)?;
-    if fit.space != Space::Study {
-        return Err(Error::InvalidParameter {
-            name: "space",
-            why: format!(
-                "the last fit mapped the songs in `{}`; placement extends fits of the study's features only: \
-                 rerun `timbral cluster` to map every song, or fit with `--space study` to place songs later",
-                fit.space
-            ),
-        });
-    }
     let scaler = Scaler::read(workdir)?;
     let scaler_frame = workdir.read_table(Table::Scaler)?;
     let table = Table::Scaler.name();

@@ -34,6 +34,17 @@ pub struct FeatureInput {
     pub space: Space,
 }
 
+impl FeatureInput {
+    /// The input as a frame: `track_id` and one column per feature.
+    pub fn frame(&self) -> Result<DataFrame> {
+        let mut columns = vec![Column::new(cols::features::TRACK_ID.into(), &self.track_ids)];
+        for (name, values) in self.feature_names.iter().zip(self.data.columns()) {
+            columns.push(Column::new(name.as_str().into(), values.to_vec()));
+        }
+        frame(columns, "cluster input")
+    }
+}
+
 /// Picks the feature columns of `set` from the `features` frame and checks every value is finite.
 pub fn feature_input(frame: &DataFrame, set: FeatureSet) -> Result<FeatureInput> {
     let table = Table::Features.name();
