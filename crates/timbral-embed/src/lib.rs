@@ -23,8 +23,6 @@ pub const SAMPLE_RATE: u32 = 16_000;
 pub const N_MELS: usize = 96;
 /// Frames of one patch: 3 seconds (`librosa.time_to_frames(3, 16000, 512, 256) + 1`).
 pub const PATCH_FRAMES: usize = 187;
-/// The model compiled into timbral, recorded in the `embeddings` table's `model` column.
-pub const DEFAULT_MODEL: &str = "MSD_musicnn";
 /// Default cap on the patches embedded per song (see [`EmbedOptions::max_patches`]).
 pub const DEFAULT_MAX_PATCHES: usize = 20;
 

@@ -117,8 +117,7 @@ pub fn run(workdir: &Workdir, params: &EvalParams) -> Result<Vec<Scored>> {
         out.push(Scored { space, scores: score(&catalogue, &model, params) });
         tracing::info!(space = space.name(), secs = start.elapsed().as_secs_f64(), "compared");
     }
-    add_gains(&mut out, Space::Study, "_gain");
-    add_gains(&mut out, Space::Codebook, "_gain_over_codebook");
+    add_gains(&mut out, &[(Space::Study, "_gain"), (Space::Codebook, "_gain_over_codebook")]);
     let mut frame = table(&out, Space::Auto.resolve(workdir))?;
     workdir.write_table(Table::RepresentationEval, &mut frame)?;
     Ok(out)
@@ -441,19 +440,19 @@ fn artist_genre_sets(artist: &[usize], genres: &[Vec<u32>], artists: usize) -> V
     sets
 }
 
-/// `{metric}{suffix}` rows for every representation but `baseline`: the paired difference
-/// against `baseline` of each metric that has replicates, with the interval of the paired
-/// differences.
-fn add_gains(all: &mut [Scored], baseline: Space, suffix: &str) {
-    let Some(reference) = all.iter().find(|s| s.space == baseline).cloned() else {
-        return;
-    };
-    let base: HashMap<&str, &Score> = reference.scores.iter().map(|s| (s.metric.as_str(), s)).collect();
-    for scored in all.iter_mut().filter(|s| s.space != baseline) {
-        let gains: Vec<Score> = scored
-            .scores
-            .iter()
-            .filter_map(|s| {
+/// For each (baseline, suffix), `{metric}{suffix}` rows for every representation but the
+/// baseline: the paired difference against it of each scored metric that has replicates, with
+/// the interval of the paired differences. Every baseline's gains come from the scores before
+/// any gain is added, so no gain of a gain is made.
+fn add_gains(all: &mut [Scored], baselines: &[(Space, &str)]) {
+    let scored: Vec<Scored> = all.to_vec();
+    for &(baseline, suffix) in baselines {
+        let Some(reference) = scored.iter().find(|s| s.space == baseline) else {
+            continue;
+        };
+        let base: HashMap<&str, &Score> = reference.scores.iter().map(|s| (s.metric.as_str(), s)).collect();
+        for (target, original) in all.iter_mut().zip(&scored).filter(|(s, _)| s.space != baseline) {
+            let gains = original.scores.iter().filter_map(|s| {
                 let b = base.get(s.metric.as_str())?;
                 if s.replicates.is_empty() || s.replicates.len() != b.replicates.len() {
                     return None;
@@ -461,9 +460,9 @@ fn add_gains(all: &mut [Scored], baseline: Space, suffix: &str) {
                 let diffs = s.replicates.iter().zip(&b.replicates).map(|(x, y)| x - y).collect();
                 let value = s.value.zip(b.value).map(|(x, y)| x - y);
                 Some(score_of(&format!("{}{suffix}", s.metric), value, diffs))
-            })
-            .collect();
-        scored.scores.extend(gains);
+            });
+            target.scores.extend(gains);
+        }
     }
 }
 
@@ -479,4 +478,25 @@ pub fn table(all: &[Scored], default: Space) -> Result<DataFrame> {
         cols::representation_eval::IS_DEFAULT => rows.iter().map(|(s, _)| s.space == default).collect::<Vec<_>>(),
     )
     .ctx("building representation_eval")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scored(space: Space, value: f64) -> Scored {
+        Scored { space, scores: vec![score_of("auc", Some(value), vec![value, value + 0.1])] }
+    }
+
+    #[test]
+    fn gains_against_each_baseline_come_from_scored_metrics_only() {
+        let mut all = vec![scored(Space::Study, 0.5), scored(Space::Codebook, 0.6), scored(Space::Musicnn, 0.8)];
+        add_gains(&mut all, &[(Space::Study, "_gain"), (Space::Codebook, "_gain_over_codebook")]);
+        let names = |s: &Scored| s.scores.iter().map(|m| m.metric.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&all[0]), ["auc", "auc_gain_over_codebook"]);
+        assert_eq!(names(&all[1]), ["auc", "auc_gain"]);
+        assert_eq!(names(&all[2]), ["auc", "auc_gain", "auc_gain_over_codebook"]);
+        let gain = all[2].scores[2].value.unwrap();
+        assert!((gain - 0.2).abs() < 1e-12, "{gain}");
+    }
 }
