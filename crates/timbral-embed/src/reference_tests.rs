@@ -113,3 +113,15 @@ fn a_model_file_with_a_wrong_shape_or_a_missing_tensor_is_refused() {
     let err = crate::Musicnn::from_safetensors(&bytes).err().unwrap();
     assert!(err.to_string().contains("no tensor `timbral_74.conv.bias`"), "{err}");
 }
+
+#[test]
+fn an_empty_or_non_finite_signal_and_a_zero_patch_cap_are_refused_by_name() {
+    let model = default_model().unwrap();
+    let options = crate::EmbedOptions::default();
+    let err = crate::embed_signal(model, &[], 16_000, &options).unwrap_err();
+    assert!(err.to_string().contains("empty"), "{err}");
+    let err = crate::embed_signal(model, &[0.1, f32::NAN, 0.2], 16_000, &options).unwrap_err();
+    assert!(err.to_string().contains("sample 1 is not a finite number"), "{err}");
+    let err = crate::embed_signal(model, &[0.1; 16_000], 16_000, &crate::EmbedOptions { max_patches: 0 }).unwrap_err();
+    assert!(err.to_string().contains("max_patches"), "{err}");
+}
